@@ -1,0 +1,33 @@
+# The README's commands. Everything a fresh machine needs is installed by these targets.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system-deps lint test test-fast bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	touch $(STAMP)
+
+# Debian packages the real-system tests start on 127.0.0.1 (registry, skopeo, ...).
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy components
+
+test: setup system-deps lint
+	$(VENV)/bin/pytest
+
+# Unit tests only: no real servers, no 100k-input property run.
+test-fast: setup
+	$(VENV)/bin/pytest -m "not slow and not realserver"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""airlock: one controlled door for every container image a Kubernetes platform pulls."""

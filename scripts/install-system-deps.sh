@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian packages whose real binaries the tests start on 127.0.0.1.
+# Idempotent: does nothing when every binary is already there.
+set -euo pipefail
+declare -A package_of=(
+  [docker-registry]=docker-registry
+  [skopeo]=skopeo
+)
+missing=()
+for binary in "${!package_of[@]}"; do
+  command -v "$binary" >/dev/null 2>&1 || missing+=("${package_of[$binary]}")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,97 @@
+"""Build small OCI image layouts in Python (no Docker): random layers, real digests."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+INDEX = "application/vnd.oci.image.index.v1+json"
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+CONFIG = "application/vnd.oci.image.config.v1+json"
+LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+@dataclass(frozen=True)
+class Layout:
+    path: Path
+    tag: str
+    index_digest: str
+    """Digest of the image index (multi-platform) or of the manifest (single)."""
+    platform_digests: dict[str, str]
+    blob_bytes: int
+
+
+def _write_blob(blobs: Path, data: bytes) -> tuple[str, int]:
+    digest = hashlib.sha256(data).hexdigest()
+    (blobs / digest).write_bytes(data)
+    return f"sha256:{digest}", len(data)
+
+
+def _layer(size: int) -> bytes:
+    """A gzip tar layer of ``size`` random bytes: incompressible, like real binaries."""
+    payload = os.urandom(size)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("data.bin")
+        info.size = len(payload)
+        archive.addfile(info, io.BytesIO(payload))
+    return gzip.compress(buffer.getvalue(), compresslevel=1, mtime=0)
+
+
+def build_layout(
+    directory: Path, tag: str = "v1", platforms: tuple[str, ...] = ("linux/amd64",), layer_size: int = 1024
+) -> Layout:
+    """An OCI layout with one image per platform; an index when there are several."""
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+    (directory / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    manifests = []
+    platform_digests: dict[str, str] = {}
+    total = 0
+    for platform in platforms:
+        os_name, arch = platform.split("/")[:2]
+        layer = _layer(layer_size)
+        layer_digest, layer_len = _write_blob(blobs, layer)
+        diff_id = "sha256:" + hashlib.sha256(gzip.decompress(layer)).hexdigest()
+        config = json.dumps(
+            {"architecture": arch, "os": os_name, "rootfs": {"type": "layers", "diff_ids": [diff_id]}},
+            sort_keys=True,
+        ).encode()
+        config_digest, config_len = _write_blob(blobs, config)
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST,
+                "config": {"mediaType": CONFIG, "digest": config_digest, "size": config_len},
+                "layers": [{"mediaType": LAYER, "digest": layer_digest, "size": layer_len}],
+            },
+            sort_keys=True,
+        ).encode()
+        manifest_digest, manifest_len = _write_blob(blobs, manifest)
+        total += layer_len + config_len
+        platform_digests[platform] = manifest_digest
+        manifests.append(
+            {
+                "mediaType": MANIFEST,
+                "digest": manifest_digest,
+                "size": manifest_len,
+                "platform": {"os": os_name, "architecture": arch},
+            }
+        )
+    if len(platforms) > 1:
+        index = json.dumps(
+            {"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests}, sort_keys=True
+        ).encode()
+        top_digest, top_len = _write_blob(blobs, index)
+        top = {"mediaType": INDEX, "digest": top_digest, "size": top_len}
+    else:
+        top = {key: manifests[0][key] for key in ("mediaType", "digest", "size")}
+    top["annotations"] = {"org.opencontainers.image.ref.name": tag}
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
+    return Layout(directory, tag, str(top["digest"]), platform_digests, total)
