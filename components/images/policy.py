@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from .errors import PolicyError, PolicyErrors, UnpinnedImageError
 from .reference import (
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImageOverride",
+    "StrictModel",
     "ImagePolicy",
     "Layout",
     "MirrorRule",
@@ -63,8 +65,10 @@ Layout = Literal["nest", "flatten", "replace"]
 LOCK_COMMAND = "airlock images lock"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class StrictModel(BaseModel):
+    """Unknown keys are errors; stack files write camelCase, Python code snake_case."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
 
 
 def split_location(text: str, what: str) -> tuple[str, str]:
@@ -83,7 +87,7 @@ def split_location(text: str, what: str) -> tuple[str, str]:
     return normalize_domain(domain), path
 
 
-class MirrorRule(_Strict):
+class MirrorRule(StrictModel):
     """Send images whose source starts with ``source`` to a mirror."""
 
     source: str = Field(
@@ -132,7 +136,7 @@ class MirrorRule(_Strict):
         return f"images.mirrors[{index}] ({self.source} -> {self.to}, {self.layout})"
 
 
-class RegistryOverride(_Strict):
+class RegistryOverride(StrictModel):
     """The environment's registry for every image no mirror rule matches."""
 
     to: str = Field(description="Registry location host[:port][/path], no scheme.")
@@ -147,6 +151,13 @@ class RegistryOverride(_Strict):
 
     def apply(self, reference: ImageReference) -> ImageReference:
         return relocate(reference, self.to, self.layout, reference.domain)
+
+    def holds(self, reference: ImageReference) -> bool:
+        """True when ``reference`` already lives under ``to``: it is never nested again."""
+        domain, _, base = self.to.partition("/")
+        if reference.domain != domain:
+            return False
+        return not base or reference.path == base or reference.path.startswith(base + "/")
 
 
 def relocate(reference: ImageReference, to: str, layout: str, matched_prefix: str) -> ImageReference:
@@ -172,7 +183,7 @@ def relocate(reference: ImageReference, to: str, layout: str, matched_prefix: st
         ) from None
 
 
-class ImageOverride(_Strict):
+class ImageOverride(StrictModel):
     """Per-image override keyed by logical name. Either ``image`` or parts, never both."""
 
     image: str | None = Field(None, description="Full final reference; wins over everything.")
@@ -251,7 +262,7 @@ class ImageOverride(_Strict):
         return [name for name in ("registry", "repository", "tag", "digest") if getattr(self, name)]
 
 
-class RegistryTrust(_Strict):
+class RegistryTrust(StrictModel):
     """How clients trust one registry. Plain HTTP is allowed only where declared here."""
 
     ca_bundle: str | None = Field(None, description="PEM CA bundle that signs the registry's certificate.")
@@ -285,7 +296,7 @@ class RegistryTrust(_Strict):
 DEFAULT_MUTABLE_TAGS = ("latest", "main", "master", "edge", "nightly", "dev", "stable", "*-dev", "*-snapshot")
 
 
-class TagRules(_Strict):
+class TagRules(StrictModel):
     allow_latest: bool = Field(False, description="Allow ':latest' on images without a digest.")
     allow_untagged: bool = Field(False, description="Allow images with neither tag nor digest.")
     mutable_tags: tuple[str, ...] = Field(
@@ -294,7 +305,7 @@ class TagRules(_Strict):
     )
 
 
-class ImagePolicy(_Strict):
+class ImagePolicy(StrictModel):
     """An environment's image rules (the ``images`` section of a stack)."""
 
     registry: RegistryOverride | None = Field(
@@ -355,9 +366,10 @@ class ImagePolicy(_Strict):
             rule = self.mirrors[best[1]]
             return rule.apply(reference), rule.describe(best[1])
         if self.registry is not None:
-            return self.registry.apply(
-                reference
-            ), f"images.registry ({self.registry.to}, {self.registry.layout})"
+            if self.registry.holds(reference):  # already in the environment's registry
+                return reference, "source (already in images.registry)"
+            rule = f"images.registry ({self.registry.to}, {self.registry.layout})"
+            return self.registry.apply(reference), rule
         return reference, "source"
 
 

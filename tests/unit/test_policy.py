@@ -197,8 +197,8 @@ def test_explicit_digest_beats_lock_with_a_warning():
         ({"digest": "sha256:abc"}, ("overrides", "x", "digest"), "run 'airlock images lock'"),
         ({"tagg": "1"}, ("overrides", "x", "tagg"), "Extra inputs are not permitted"),
         (
-            {"pull_policy": "Sometimes"},
-            ("overrides", "x", "pull_policy"),
+            {"pullPolicy": "Sometimes"},
+            ("overrides", "x", "pullPolicy"),
             "'Always', 'IfNotPresent' or 'Never'",
         ),
     ],
@@ -243,13 +243,13 @@ def test_bad_override_is_rejected_with_its_field_path(override, location, messag
         ({"pin": "always"}, ("pin",), "'required', 'preferred' or 'off'"),
         ({"registries": {"r.io/x": {}}}, ("registries",), "must be host[:port] only"),
         (
-            {"registries": {"r.io": {"insecure": True, "ca_bundle": "x"}}},
-            ("registries", "r.io", "ca_bundle"),
+            {"registries": {"r.io": {"insecure": True, "caBundle": "x"}}},
+            ("registries", "r.io", "caBundle"),
             "not a PEM",
         ),
         (
-            {"registries": {"r.io": {"ca_bundle": "not pem"}}},
-            ("registries", "r.io", "ca_bundle"),
+            {"registries": {"r.io": {"caBundle": "not pem"}}},
+            ("registries", "r.io", "caBundle"),
             "not a PEM certificate bundle",
         ),
         ({"unknown": 1}, ("unknown",), "Extra inputs are not permitted"),
@@ -411,3 +411,13 @@ def test_resolved_image_as_dict_is_plain_data():
         "digest_from": None,
         "warnings": [],
     }
+
+
+def test_image_already_in_the_environment_registry_is_not_nested_again():
+    pol = policy(registry={"to": "registry.prod.example.com/platform", "layout": "nest"})
+    hosted = resolve("registry.prod.example.com/platform/team/web:1.4.2", pol)
+    assert str(hosted.final) == "registry.prod.example.com/platform/team/web:1.4.2"
+    assert hosted.rule == "source (already in images.registry)"
+    # same host, outside the registry's base path: relocated like any other image
+    other = resolve("registry.prod.example.com/other/web:1", pol)
+    assert str(other.final) == "registry.prod.example.com/platform/registry.prod.example.com/other/web:1"

@@ -1,0 +1,19 @@
+"""airlock: validate the stack's configuration, then compose the Platform and export its table."""
+
+from pathlib import Path
+
+import pulumi
+
+from components.platform import Platform, PlatformArgs
+from components.stack import credential_inputs, load
+
+loaded = load(Path(__file__).resolve().parent)
+platform = Platform(
+    "airlock",
+    PlatformArgs(config=loaded.config, lock=loaded.lock, credentials=credential_inputs(loaded.config)),
+)
+
+pulumi.export("environment", loaded.config.environment)
+pulumi.export("images", platform.images)
+pulumi.export("pullSecrets", platform.pull_secrets)
+pulumi.export("namespaces", platform.namespaces)

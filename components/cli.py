@@ -1,0 +1,133 @@
+"""The ``airlock`` command.
+
+    airlock plan --stack prod                      resource tree and image table
+    airlock plan --stack prod --format json --out plan.json
+    airlock plan diff old.json new.json [--exit-code]
+
+Exit codes: 0 success; 1 ``plan diff --exit-code`` found changes; 2 the stack is invalid
+(every problem printed, with its config path) or a file could not be read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="airlock: one door for container images.")
+plan_app = typer.Typer(help="Show what a stack declares, offline (no CLI, no cluster, no credentials).")
+app.add_typer(plan_app, name="plan")
+
+stderr = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _console() -> Console:
+    """Wide enough for image references when writing to a pipe or a CI log."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    raise typer.BadParameter(f"no Pulumi.yaml in {here} or above; pass --project-dir")
+
+
+def plan_document(project_dir: Path, stack: str) -> dict[str, Any]:
+    """Run the program for ``stack`` under the recording engine and build the plan document."""
+    from .plan.document import build_document
+    from .plan.engine import record_program
+
+    return build_document(record_program(project_dir, stack))
+
+
+@plan_app.callback(invoke_without_command=True)
+def plan(
+    context: typer.Context,
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file.")] = None,
+    project_dir: Annotated[Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")] = None,
+) -> None:
+    """Plan a stack: `airlock plan --stack prod [--format json] [--out FILE]`."""
+    if context.invoked_subcommand is not None:
+        return
+    if stack is None:
+        raise typer.BadParameter("--stack is required", param_hint="--stack")
+    from .plan.document import dumps
+    from .plan.engine import PlanError
+    from .plan.render import render_plan
+    from .plan.stackfiles import StackFilesError
+
+    root = project_dir.resolve() if project_dir else find_project_dir()
+    try:
+        document = plan_document(root, stack)
+    except (PlanError, StackFilesError) as error:
+        stderr.print(f"[red]error:[/red] {error}", highlight=False, markup=True)
+        raise typer.Exit(2) from None
+    if output_format is OutputFormat.json:
+        text = dumps(document)
+        if out:
+            out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return
+    if out:
+        with out.open("w", encoding="utf-8") as stream:
+            render_plan(document, Console(file=stream, width=160, no_color=True))
+    else:
+        render_plan(document, _console())
+
+
+def _read_plan(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        stderr.print(f"[red]error:[/red] cannot read plan {path}: {error}", highlight=False)
+        raise typer.Exit(2) from None
+    if not isinstance(data, dict) or "resources" not in data:
+        stderr.print(f"[red]error:[/red] {path} is not an airlock plan (no 'resources')", highlight=False)
+        raise typer.Exit(2)
+    return data
+
+
+@plan_app.command("diff")
+def plan_diff(
+    old: Annotated[Path, typer.Argument(help="The base plan (JSON).")],
+    new: Annotated[Path, typer.Argument(help="The new plan (JSON).")],
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the plans differ.")] = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """What changed between two plans: resources, fields, final image references, outputs."""
+    from .plan.diff import diff_plans
+    from .plan.render import render_diff
+
+    difference = diff_plans(_read_plan(old), _read_plan(new))
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(difference.as_dict(), indent=2, sort_keys=True) + "\n")
+    else:
+        render_diff(difference, _console())
+    if exit_code and not difference.empty:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

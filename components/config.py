@@ -1,0 +1,372 @@
+"""StackConfig: everything under the ``airlock:`` config namespace, validated before any resource.
+
+Pure: no pulumi import. ``__main__.py`` (and the offline plan) hand in the raw config map
+(``{"airlock:images": "<json>", ...}``, as the Pulumi engine delivers it) and the set of keys
+that are secrets. ``load_stack_config`` returns a validated :class:`StackConfig` with its lockfile
+and image table, or raises :class:`ConfigError` listing every problem at once, each as
+``airlock:<path>: <value>: <why>; <fix>``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from .images.catalog import CATALOG
+from .images.dockerconfig import registry_key
+from .images.errors import PolicyError, PolicyErrors
+from .images.lock import Lockfile
+from .images.policy import ImagePolicy, StrictModel
+from .images.reference import InvalidReferenceError, parse
+from .images.table import ImageRequest, ImageTable, build_table
+
+__all__ = [
+    "CONFIG_NAMESPACE",
+    "ConfigError",
+    "ConfigProblem",
+    "LoadedConfig",
+    "StackConfig",
+    "load_stack_config",
+]
+
+CONFIG_NAMESPACE = "airlock"
+SECRET_MASK = "[secret]"
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LOGICAL_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*")
+
+
+def _dns_label(value: str, what: str) -> str:
+    if not _DNS_LABEL.fullmatch(value):
+        raise ValueError(f"{what} must be a DNS-1123 label; use lowercase letters, digits and '-' (at most 63)")
+    return value
+
+
+class NamespaceSpec(StrictModel):
+    """A namespace that runs pods pulling images through airlock."""
+
+    create: bool = Field(True, description="Create it (false: it already exists, e.g. 'default').")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels set on a created namespace.")
+
+
+class WorkloadImage(StrictModel):
+    """An application image routed through the policy (its final reference is exported)."""
+
+    image: str = Field(description="Source reference as upstream publishes it.")
+    namespace: str = Field(description="Namespace whose pods pull it (gets the pull secret).")
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        try:
+            return str(parse(value))
+        except InvalidReferenceError as error:
+            raise ValueError(f"{error.part!r}: {error.reason}") from None
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        return _dns_label(value, "namespace")
+
+
+class RegistryLogin(StrictModel):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1, description="Store with 'pulumi config set --secret'.")
+
+
+class StackConfig(StrictModel):
+    """The ``airlock:`` configuration of one stack (camelCase keys in Pulumi.<stack>.yaml)."""
+
+    environment: str = Field(description="Environment name (labels, names); defaults to the stack name.")
+    namespaces: dict[str, NamespaceSpec] = Field(
+        default_factory=lambda: {"airlock-system": NamespaceSpec()},
+        description="Namespaces that run pods pulling through airlock.",
+    )
+    images: ImagePolicy = Field(default_factory=ImagePolicy, description="The image policy.")
+    lock_file: str = Field("images.lock", description="Lockfile path, relative to the project.")
+    registry_credentials: dict[str, RegistryLogin] = Field(
+        default_factory=dict, description="Registry host[:port] -> login; must be a secret config value."
+    )
+    pull_secret_name: str = Field("airlock-pull", description="Name of the dockerconfigjson Secrets.")
+    workload_images: dict[str, WorkloadImage] = Field(
+        default_factory=dict, description="Application images by logical name '<group>/<role>'."
+    )
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        return _dns_label(value, "environment")
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, value: dict[str, NamespaceSpec]) -> dict[str, NamespaceSpec]:
+        for name in value:
+            _dns_label(name, f"namespace {name!r}")
+        return value
+
+    @field_validator("pull_secret_name")
+    @classmethod
+    def _secret_name(cls, value: str) -> str:
+        if len(value) > 253 or not _DNS_SUBDOMAIN.fullmatch(value):
+            raise ValueError("a Secret name must be a DNS-1123 subdomain; use lowercase letters, digits, '-', '.'")
+        return value
+
+    @field_validator("workload_images")
+    @classmethod
+    def _workload_names(cls, value: dict[str, WorkloadImage]) -> dict[str, WorkloadImage]:
+        for name in value:
+            if not _LOGICAL_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{name!r} is not a logical image name; use '<group>/<role>' in lowercase, like 'apps/web'"
+                )
+        return value
+
+    @field_validator("registry_credentials")
+    @classmethod
+    def _credential_keys(cls, value: dict[str, RegistryLogin]) -> dict[str, RegistryLogin]:
+        normalised: dict[str, RegistryLogin] = {}
+        for key, login in value.items():
+            try:
+                normalised[registry_key(key)] = login
+            except PolicyError as error:
+                raise ValueError(f"{key!r}: {error.reason}; {error.fix}") from None
+        return normalised
+
+    def image_requests(self) -> list[ImageRequest]:
+        """Every image this stack's components need (more consumers join as they are added)."""
+        return [
+            ImageRequest(name=name, source=workload.image, namespace=workload.namespace)
+            for name, workload in sorted(self.workload_images.items())
+        ]
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    path: str
+    value: object
+    reason: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {_show(self.value)}: {self.reason}"
+        return f"{text}; {self.fix}" if self.fix else text
+
+
+class ConfigError(ValueError):
+    """Every problem of a stack configuration; nothing may be registered when this is raised."""
+
+    def __init__(self, stack: str, problems: list[ConfigProblem]) -> None:
+        self.stack = stack
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = [f"stack {stack!r}: {count} in the airlock configuration; nothing was deployed:"]
+        lines += [f"  - {problem}" for problem in problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    stack: str
+    config: StackConfig
+    lock: Lockfile
+    table: ImageTable
+    secret_keys: frozenset[str]
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "...'"
+
+
+def _render_path(location: Iterable[object]) -> str:
+    parts = list(location)
+    text = f"{CONFIG_NAMESPACE}:{parts[0]}" if parts else CONFIG_NAMESPACE
+    for part in parts[1:]:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and _IDENTIFIER.fullmatch(part):
+            text += f".{part}"
+        else:
+            text += f'["{part}"]'
+    return text
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return options[0] if len(options) == 1 else annotation
+    return annotation
+
+
+def _allowed_keys(location: tuple[object, ...]) -> list[str]:
+    """The keys a model accepts at ``location`` (for 'did you mean' fixes)."""
+    annotation: Any = StackConfig
+    for part in location:
+        annotation = _unwrap(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = {(info.alias or name): info for name, info in annotation.model_fields.items()}
+            fields.update(annotation.model_fields)
+            if part not in fields:
+                return []
+            annotation = fields[str(part)].annotation
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif origin in (list, tuple):
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return sorted(info.alias or name for name, info in annotation.model_fields.items())
+    return []
+
+
+def _problem_from_pydantic(error: Any, secret_top_keys: set[str]) -> ConfigProblem:
+    location = tuple(error["loc"])
+    path = _render_path(location)
+    value = SECRET_MASK if location and location[0] in secret_top_keys else error.get("input")
+    kind = error["type"]
+    message = str(error["msg"])
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(location[:-1])
+        return ConfigProblem(
+            path, location[-1], "unknown key", f"remove it or fix its spelling; allowed: {', '.join(allowed)}"
+        )
+    if kind == "missing":
+        return ConfigProblem(path, None, "is required", "add it")
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    reason, _, fix = message.partition("; ")
+    reason = reason.removeprefix(f"{value!r}: ")
+    if kind == "value_error" and "password" in path:
+        value = SECRET_MASK
+    return ConfigProblem(path, value, reason, fix)
+
+
+def _raw_to_data(
+    raw: Mapping[str, str], stack: str, problems: list[ConfigProblem]
+) -> dict[str, Any]:
+    by_alias = {(info.alias or name): info for name, info in StackConfig.model_fields.items()}
+    data: dict[str, Any] = {"environment": stack}
+    prefix = f"{CONFIG_NAMESPACE}:"
+    for full_key, text in sorted(raw.items()):
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        if key not in by_alias:
+            problems.append(
+                ConfigProblem(
+                    full_key, key, "unknown config key",
+                    f"remove it or fix its spelling; known keys: {', '.join(sorted(by_alias))}",
+                )
+            )
+            continue
+        expects_text = _unwrap(by_alias[key].annotation) is str
+        if expects_text:
+            data[key] = text
+            continue
+        try:
+            data[key] = json.loads(text)
+        except json.JSONDecodeError as error:
+            problems.append(
+                ConfigProblem(
+                    full_key, text, f"is not a structured value ({error.msg})",
+                    "write it as a YAML mapping or list in the stack file",
+                )
+            )
+    return data
+
+
+def _cross_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    credentials_key = f"{CONFIG_NAMESPACE}:registryCredentials"
+    if config.registry_credentials and credentials_key not in secret_keys:
+        problems.append(
+            ConfigProblem(
+                credentials_key, SECRET_MASK, "holds passwords but is not a secret config value",
+                f"pulumi config set --secret --path '{credentials_key}[\"<host>\"].password' <password>",
+            )
+        )
+    for name, workload in sorted(config.workload_images.items()):
+        path = _render_path(["workloadImages", name])
+        if name in CATALOG:
+            problems.append(
+                ConfigProblem(path, name, "is a catalog image airlock deploys itself", "pick another name")
+            )
+        if workload.namespace not in config.namespaces:
+            problems.append(
+                ConfigProblem(
+                    f"{path}.namespace", workload.namespace, "is not declared under airlock:namespaces",
+                    f"add '{workload.namespace}: {{}}' (or '{{create: false}}' if it exists) to airlock:namespaces",
+                )
+            )
+    return problems
+
+
+def _policy_problem(error: PolicyError, lock_file: str, workloads: Iterable[str] = ()) -> ConfigProblem:
+    """Policy paths name the lockfile (``images.lock…``), a config field (``images.…``) or an
+    image (``image <name>``), which for a workload image is its config entry."""
+    path = error.path
+    image_name = path.removeprefix("image ")
+    if path.startswith("image ") and image_name in set(workloads):
+        path = f'{CONFIG_NAMESPACE}:workloadImages["{image_name}"].image'
+    elif path.startswith("images.lock"):
+        path = lock_file + path[len("images.lock") :]
+    elif path.startswith("images"):
+        path = f"{CONFIG_NAMESPACE}:{path}"
+    return ConfigProblem(path, error.value, error.reason, error.fix)
+
+
+def load_stack_config(
+    raw: Mapping[str, str],
+    secret_keys: Iterable[str],
+    *,
+    stack: str,
+    project_dir: str | Path = ".",
+) -> LoadedConfig:
+    """Validate the raw config of ``stack``; raise :class:`ConfigError` with every problem."""
+    secrets = frozenset(secret_keys)
+    problems: list[ConfigProblem] = []
+    data = _raw_to_data(raw, stack, problems)
+    secret_top = {key.split(":", 1)[1] for key in secrets if key.startswith(f"{CONFIG_NAMESPACE}:")}
+    try:
+        config = StackConfig.model_validate(data)
+    except ValidationError as error:
+        problems += [_problem_from_pydantic(item, secret_top) for item in error.errors()]
+        raise ConfigError(stack, problems) from None
+    problems += _cross_checks(config, secrets)
+
+    lock = Lockfile()
+    lock_path = Path(project_dir) / config.lock_file
+    try:
+        lock = Lockfile.load(lock_path)
+    except PolicyErrors as error:
+        problems += [_policy_problem(item, config.lock_file) for item in error.problems]
+    except PolicyError as error:
+        problems.append(_policy_problem(error, config.lock_file))
+    if problems:
+        raise ConfigError(stack, problems)
+
+    try:
+        table = build_table(
+            config.image_requests(),
+            config.images,
+            lock,
+            credential_registries=config.registry_credentials,
+            pull_secret_name=config.pull_secret_name,
+        )
+    except PolicyErrors as error:
+        problems = [_policy_problem(item, config.lock_file, config.workload_images) for item in error.problems]
+        raise ConfigError(stack, problems) from None
+    return LoadedConfig(stack=stack, config=config, lock=lock, table=table, secret_keys=secrets)

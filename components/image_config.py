@@ -1,0 +1,116 @@
+"""ImageConfig: the resolved image table and one pull secret per namespace that needs it.
+
+Thin wiring around the pure table (``components.images.table``): validation and resolution
+happen before this component registers itself, so a bad policy registers nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .images.dockerconfig import RegistryCredential, render_dockerconfigjson
+from .images.formats import pull_secret_names, pull_secret_objects, registry_repository_tag
+from .images.lock import Lockfile
+from .images.policy import ImagePolicy, ResolvedImage
+from .images.table import ImageRequest, ImageTable, build_table
+
+__all__ = ["ImageConfig", "ImageConfigArgs", "RegistryLoginInput"]
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "airlock"}
+
+
+@dataclass(frozen=True)
+class RegistryLoginInput:
+    """Credentials for one registry; the password should be a secret Output."""
+
+    username: pulumi.Input[str]
+    password: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class ImageConfigArgs:
+    policy: ImagePolicy
+    """The environment's image policy."""
+    requests: Sequence[ImageRequest]
+    """Every image the consumers need, with the namespace whose pods pull it."""
+    lock: Lockfile = field(default_factory=Lockfile)
+    """Digests of source images (images.lock)."""
+    credentials: Mapping[str, RegistryLoginInput] = field(default_factory=dict)
+    """Registry host[:port] -> login, rendered into the pull secrets."""
+    pull_secret_name: str = "airlock-pull"
+    """Name of the dockerconfigjson Secret in each namespace."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Extra labels on the Secrets."""
+    namespace_resources: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """Namespace resources the Secrets must wait for, by namespace name."""
+
+
+def _payload(registries: Sequence[str], logins: Sequence[str]) -> str:
+    pairs = iter(logins)
+    return render_dockerconfigjson(
+        {registry: RegistryCredential(next(pairs), next(pairs)) for registry in registries}
+    )
+
+
+class ImageConfig(pulumi.ComponentResource):
+    """Resolves every requested image through the policy and creates the pull secrets."""
+
+    images: pulumi.Output[list[dict[str, object]]]
+    pull_secrets: pulumi.Output[dict[str, str]]
+
+    def __init__(self, name: str, args: ImageConfigArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Validate and resolve first: a bad policy must register nothing.
+        self.table: ImageTable = build_table(
+            args.requests,
+            args.policy,
+            args.lock,
+            credential_registries=args.credentials.keys(),
+            pull_secret_name=args.pull_secret_name,
+        )
+        super().__init__("airlock:index:ImageConfig", name, None, opts)
+        for warning in self.table.warnings:
+            pulumi.log.warn(warning, self)
+        secret_names: dict[str, str] = {}
+        for namespace, registries in self.table.secret_registries.items():
+            logins: list[pulumi.Input[str]] = []
+            for registry in registries:
+                logins += [args.credentials[registry].username, args.credentials[registry].password]
+            payload = pulumi.Output.secret(
+                pulumi.Output.all(*logins).apply(lambda values, regs=registries: _payload(regs, values))
+            )
+            depends = [args.namespace_resources[namespace]] if namespace in args.namespace_resources else []
+            k8s.core.v1.Secret(
+                f"{name}-pull-{namespace}",
+                metadata={
+                    "name": args.pull_secret_name,
+                    "namespace": namespace,
+                    "labels": {**MANAGED_BY, **args.labels},
+                },
+                type="kubernetes.io/dockerconfigjson",
+                string_data={".dockerconfigjson": payload},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+            )
+            secret_names[namespace] = args.pull_secret_name
+        self.images = pulumi.Output.from_input(self.table.as_list())
+        self.pull_secrets = pulumi.Output.from_input(secret_names)
+        self.register_outputs({"images": self.images, "pull_secrets": self.pull_secrets})
+
+    # Consumers read decisions at plan time, in their own format.
+    def resolved(self, image_name: str) -> ResolvedImage:
+        return self.table.resolved(image_name)
+
+    def final(self, image_name: str) -> str:
+        return str(self.table.resolved(image_name).final)
+
+    def vcluster_image(self, image_name: str) -> dict[str, str]:
+        return registry_repository_tag(self.table.resolved(image_name))
+
+    def pull_secret_names(self, namespace: str | None) -> list[str]:
+        return pull_secret_names(self.table.pull_secrets_for(namespace))
+
+    def pull_secret_objects(self, namespace: str | None) -> list[dict[str, str]]:
+        return pull_secret_objects(self.table.pull_secrets_for(namespace))

@@ -1,0 +1,198 @@
+"""The image table: every image a set of consumers needs, resolved, with its pull secrets.
+
+This is what ImageConfig computes and what ``airlock plan`` and ``airlock images list`` show.
+Pull secrets follow least privilege: a namespace gets one ``kubernetes.io/dockerconfigjson``
+Secret holding credentials only for the registries its own pods pull from, and a namespace
+whose images need no credentials gets none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .catalog import CATALOG
+from .errors import PolicyError, PolicyErrors
+from .lock import Lockfile
+from .policy import ImagePolicy, ResolvedImage, resolve
+from .reference import ImageReference, parse
+
+__all__ = ["ImageRequest", "ImageTable", "TableEntry", "build_table", "catalog_request"]
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_LOGICAL_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRequest:
+    """One image a consumer needs: its logical name, its source, and where its pods run."""
+
+    name: str
+    """``<consumer>/<role>``, the key of ``images.overrides``."""
+    source: str
+    namespace: str | None = None
+    """Namespace whose pods pull it; None when no pod in the cluster pulls it (an image for
+    the operator's own machine, such as vcluster's background proxy)."""
+
+    @property
+    def consumer(self) -> str:
+        return self.name.partition("/")[0]
+
+    @property
+    def role(self) -> str:
+        return self.name.partition("/")[2]
+
+
+def catalog_request(name: str, namespace: str | None) -> ImageRequest:
+    """A request for a catalog image by logical name."""
+    return ImageRequest(name=name, source=CATALOG[name].source, namespace=namespace)
+
+
+@dataclass(frozen=True, slots=True)
+class TableEntry:
+    request: ImageRequest
+    resolved: ResolvedImage
+    pull_secrets: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "consumer": self.request.consumer,
+            "role": self.request.role,
+            "name": self.request.name,
+            "namespace": self.request.namespace,
+            "source": str(self.resolved.source),
+            "final": str(self.resolved.final),
+            "rule": self.resolved.rule,
+            "pull_policy": self.resolved.pull_policy,
+            "pull_secrets": list(self.pull_secrets),
+            "registry": self.resolved.registry,
+            "insecure": self.resolved.insecure,
+            "digest_from": self.resolved.digest_from,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ImageTable:
+    entries: tuple[TableEntry, ...]
+    secret_registries: Mapping[str, tuple[str, ...]]
+    """namespace -> registries (host[:port]) whose credentials its pull secret holds."""
+    pull_secret_name: str
+
+    def entry(self, name: str) -> TableEntry:
+        for entry in self.entries:
+            if entry.request.name == name:
+                return entry
+        known = ", ".join(sorted({e.request.name for e in self.entries}))
+        raise KeyError(f"image {name!r} was not requested from this ImageConfig (requested: {known})")
+
+    def resolved(self, name: str) -> ResolvedImage:
+        return self.entry(name).resolved
+
+    def pull_secrets_for(self, namespace: str | None) -> list[str]:
+        if namespace is not None and namespace in self.secret_registries:
+            return [self.pull_secret_name]
+        return []
+
+    @property
+    def warnings(self) -> list[str]:
+        seen: list[str] = []
+        for entry in self.entries:
+            seen.extend(w for w in entry.resolved.warnings if w not in seen)
+        return seen
+
+    @property
+    def sources(self) -> list[ImageReference]:
+        return sorted({entry.resolved.source for entry in self.entries}, key=str)
+
+    def as_list(self) -> list[dict[str, object]]:
+        return [entry.as_dict() for entry in self.entries]
+
+
+def _check_requests(requests: Iterable[ImageRequest]) -> list[PolicyError]:
+    problems: list[PolicyError] = []
+    seen: dict[tuple[str, str | None], str] = {}
+    for request in requests:
+        if not _LOGICAL_NAME.fullmatch(request.name):
+            problems.append(
+                PolicyError(
+                    "images", request.name, "logical image names are '<consumer>/<role>' in lowercase",
+                    "name it like 'apps/web'",
+                )
+            )
+        if request.namespace is not None and not _DNS_LABEL.fullmatch(request.namespace):
+            problems.append(
+                PolicyError(
+                    f"image {request.name}.namespace", request.namespace,
+                    "is not a DNS-1123 label", "use lowercase letters, digits and '-' (at most 63)",
+                )
+            )
+        key = (request.name, request.namespace)
+        if key in seen and seen[key] != request.source:
+            problems.append(
+                PolicyError(
+                    f"image {request.name}", request.source,
+                    f"is requested twice for namespace {request.namespace!r} with different sources",
+                    "give each a distinct logical name",
+                )
+            )
+        seen[key] = request.source
+        try:
+            parse(request.source)
+        except ValueError as error:
+            problems.append(PolicyError(f"image {request.name}.source", request.source, str(error), ""))
+    return problems
+
+
+def build_table(
+    requests: Iterable[ImageRequest],
+    policy: ImagePolicy,
+    lock: Lockfile | None,
+    *,
+    credential_registries: Iterable[str] = (),
+    pull_secret_name: str = "airlock-pull",
+) -> ImageTable:
+    """Resolve every request; raise :class:`PolicyErrors` with every problem at once."""
+    request_list = sorted(set(requests), key=lambda r: (r.name, r.namespace or ""))
+    problems = _check_requests(request_list)
+    known = {request.name for request in request_list}
+    for name in policy.unknown_overrides(known | set(CATALOG)):
+        problems.append(
+            PolicyError(
+                f'images.overrides["{name}"]', name, "no consumer needs an image by that name",
+                f"use one of: {', '.join(sorted(known | set(CATALOG)))}",
+            )
+        )
+    if problems:
+        raise PolicyErrors(problems)
+
+    resolved: dict[str, ResolvedImage] = {}
+    for request in request_list:
+        if request.name in resolved:
+            continue
+        try:
+            resolved[request.name] = resolve(request.source, policy, lock, name=request.name)
+        except PolicyError as error:
+            problems.append(error)
+    if problems:
+        raise PolicyErrors(problems)
+
+    with_credentials = set(credential_registries)
+    secret_registries: dict[str, set[str]] = {}
+    for request in request_list:
+        registry = resolved[request.name].registry
+        if request.namespace is not None and registry in with_credentials:
+            secret_registries.setdefault(request.namespace, set()).add(registry)
+    entries = tuple(
+        TableEntry(
+            request,
+            resolved[request.name],
+            (pull_secret_name,) if request.namespace in secret_registries else (),
+        )
+        for request in request_list
+    )
+    return ImageTable(
+        entries=entries,
+        secret_registries={ns: tuple(sorted(regs)) for ns, regs in sorted(secret_registries.items())},
+        pull_secret_name=pull_secret_name,
+    )

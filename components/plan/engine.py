@@ -1,0 +1,197 @@
+"""Run the Pulumi program under the SDK's mock engine and record what it declares.
+
+A recording monitor (a ``MockMonitor`` subclass; the SDK version is pinned because this is
+semi-internal) sees every ``RegisterResource`` call with its type, name, parent, dependencies
+and inputs, every ``RegisterResourceOutputs`` of components, and the stack's exports. Nothing
+is created and nothing leaves the process: providers are never started.
+
+URNs are rebuilt the way the engine builds them (``urn:pulumi:<stack>::<project>::<parent
+types>$<type>::<name>``, the root stack's type excluded) so that plan diffs line up with
+``pulumi preview``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import os
+import runpy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+
+from .stackfiles import read_stack_files
+
+__all__ = ["PlanError", "RecordedResource", "Recording", "record_program"]
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class PlanError(RuntimeError):
+    """The program failed; ``cause`` is the original exception (e.g. a ConfigError)."""
+
+    def __init__(self, message: str, cause: BaseException | None, recording: Recording) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.recording = recording
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    custom: bool
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Recording:
+    project: str
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def of_type(self, type_token: str) -> list[RecordedResource]:
+        return [resource for resource in self.resources if resource.type == type_token]
+
+
+class _PlanMocks(pulumi.runtime.Mocks):
+    """Every resource echoes its inputs as its state, with a deterministic id."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return {}, []
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, recording: Recording) -> None:
+        super().__init__(_PlanMocks())
+        self.recording = recording
+        self._engine_urn: dict[str, str] = {}
+        self._qualified_type: dict[str, str] = {}
+        self._by_engine_urn: dict[str, RecordedResource] = {}
+
+    def _engine_urn_for(self, parent_mock_urn: str, type_token: str, name: str) -> tuple[str, str]:
+        parent_type = self._qualified_type.get(parent_mock_urn, "")
+        qualified = f"{parent_type}${type_token}" if parent_type else type_token
+        if type_token == STACK_TYPE:
+            qualified = ""
+            urn = f"urn:pulumi:{self.recording.stack}::{self.recording.project}::{STACK_TYPE}::{name}"
+        else:
+            urn = f"urn:pulumi:{self.recording.stack}::{self.recording.project}::{qualified}::{name}"
+        return urn, qualified
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        engine_urn, qualified = self._engine_urn_for(request.parent, request.type, request.name)
+        self._engine_urn[response.urn] = engine_urn
+        self._qualified_type[response.urn] = qualified
+        if request.type != STACK_TYPE:
+            resource = RecordedResource(
+                urn=engine_urn,
+                type=request.type,
+                name=request.name,
+                parent=self._engine_urn.get(request.parent) if request.parent else None,
+                dependencies=sorted({self._engine_urn.get(dep, dep) for dep in request.dependencies}),
+                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                custom=bool(request.custom),
+            )
+            self.recording.resources.append(resource)
+            self._by_engine_urn[engine_urn] = resource
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        resource = self._by_engine_urn.get(self._engine_urn.get(request.urn, ""))
+        if resource is not None:
+            resource.outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self, recording: Recording) -> None:
+        super().__init__(logging.WARNING)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.recording.warnings.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def record_program(
+    project_dir: str | Path,
+    stack: str,
+    *,
+    config: Mapping[str, str] | None = None,
+    secret_keys: set[str] | frozenset[str] | None = None,
+    program: str = "__main__.py",
+) -> Recording:
+    """Run ``program`` for ``stack`` and return everything it registered.
+
+    ``config``/``secret_keys`` replace what the stack files say (tests use this to feed known
+    secrets); by default they come from Pulumi.yaml and Pulumi.<stack>.yaml.
+    """
+    root = Path(project_dir).resolve()
+    files = read_stack_files(root, stack)
+    raw = dict(files.config if config is None else config)
+    secrets = set(files.secret_keys if secret_keys is None else secret_keys)
+    recording = Recording(project=files.project, stack=stack)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(raw, sorted(secrets))
+    monitor = _RecordingMonitor(recording)
+    logger = logging.getLogger(f"airlock.plan.{stack}")
+    logger.propagate = False
+    handler = _WarningCollector(recording)
+    logger.addHandler(handler)
+    pulumi.runtime.set_mocks(
+        _PlanMocks(), project=files.project, stack=stack, preview=False, monitor=monitor, logger=logger
+    )
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> None:
+        runpy.run_path(str(root / program), run_name="__main__")
+
+    try:
+        with _working_directory(root), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                run()
+            except pulumi.RunError as error:
+                raise PlanError(str(error), error.__cause__ or error, recording) from error
+            except Exception as error:
+                raise PlanError(f"{type(error).__name__}: {error}", error, recording) from error
+            root_stack = pulumi_settings.get_root_resource()
+            if root_stack is not None and getattr(root_stack, "outputs", None):
+                struct = loop.run_until_complete(rpc.serialize_properties(root_stack.outputs, {}))
+                recording.outputs = rpc.deserialize_properties(struct, keep_unknowns=True)
+    finally:
+        logger.removeHandler(handler)
+        pulumi_settings.ROOT.set(None)
+        loop.close()
+        asyncio.set_event_loop(None)
+    return recording

@@ -1,0 +1,81 @@
+"""Human output of plans and plan diffs (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from .diff import PlanDiff
+
+__all__ = ["render_diff", "render_plan"]
+
+
+def _label(resource: dict[str, Any]) -> str:
+    return f"[bold]{resource['name']}[/bold] [dim]{resource['type']}[/dim]"
+
+
+def render_plan(document: dict[str, Any], console: Console) -> None:
+    stack_urn = f"urn:pulumi:{document['stack']}::{document['project']}::pulumi:pulumi:Stack::"
+    tree = Tree(f"[bold]{document['project']}[/bold] / stack [bold cyan]{document['stack']}[/bold cyan]")
+    nodes: dict[str, Tree] = {}
+    pending = sorted(document["resources"], key=lambda r: r["urn"])
+    while pending:
+        remaining = []
+        for resource in pending:
+            parent = resource.get("parent")
+            if not parent or parent.startswith(stack_urn):
+                nodes[resource["urn"]] = tree.add(_label(resource))
+            elif parent in nodes:
+                nodes[resource["urn"]] = nodes[parent].add(_label(resource))
+            else:
+                remaining.append(resource)
+        if len(remaining) == len(pending):  # orphans: show at top level rather than loop
+            for resource in remaining:
+                nodes[resource["urn"]] = tree.add(_label(resource))
+            break
+        pending = remaining
+    console.print(tree)
+    console.print(f"{len(document['resources'])} resources")
+
+    table = Table(title="Images", show_lines=False)
+    for column in ("image", "namespace", "final reference", "pull policy", "pull secrets", "rule"):
+        table.add_column(column, overflow="fold")
+    for image in document["images"]:
+        table.add_row(
+            image["name"],
+            image.get("namespace") or "-",
+            image["final"],
+            image["pull_policy"],
+            ", ".join(image["pull_secrets"]) or "-",
+            image["rule"],
+        )
+    console.print(table)
+    for warning in document.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def render_diff(diff: PlanDiff, console: Console) -> None:
+    if diff.empty:
+        console.print("no changes")
+        return
+    for urn in diff.added:
+        console.print(f"[green]+ {urn}[/green]")
+    for urn in diff.removed:
+        console.print(f"[red]- {urn}[/red]")
+    for urn, changes in diff.changed.items():
+        console.print(f"[yellow]~ {urn}[/yellow]")
+        for change in changes:
+            console.print(f"    {change.path}: {change.old!r} -> {change.new!r}", highlight=False)
+    if diff.images:
+        table = Table(title="Image changes")
+        table.add_column("image")
+        table.add_column("old final reference", overflow="fold")
+        table.add_column("new final reference", overflow="fold")
+        for change in diff.images:
+            table.add_row(change.key, change.old_final or "(none)", change.new_final or "(none)")
+        console.print(table)
+    for change in diff.outputs:
+        console.print(f"[yellow]~ output {change.path}[/yellow]: {change.old!r} -> {change.new!r}", highlight=False)

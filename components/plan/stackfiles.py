@@ -1,0 +1,108 @@
+"""Read Pulumi.yaml and Pulumi.<stack>.yaml as the Pulumi CLI would, without the CLI.
+
+Mirrors the CLI's merge (pkg/workspace/config.go ``mergeConfig``): stack values win, project
+``default``/``value`` fill keys the stack does not set, and a project-namespaced key with
+neither that the stack lacks is a missing required key. Values reach the program as strings;
+structured values as JSON. ``secure:`` values cannot be decrypted offline: they become an
+opaque placeholder and their whole top-level key is marked secret, as the engine does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["SECRET_PLACEHOLDER", "StackFiles", "StackFilesError", "read_stack_files"]
+
+SECRET_PLACEHOLDER = "offline-plan-secret-placeholder"
+
+
+class StackFilesError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class StackFiles:
+    project: str
+    stack: str
+    config: dict[str, str]
+    secret_keys: frozenset[str]
+
+
+def _replace_secure(value: Any) -> tuple[Any, bool]:
+    """Replace every ``{secure: …}`` by the placeholder; report whether any was found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        found = False
+        result = {}
+        for key, item in value.items():
+            result[key], item_found = _replace_secure(item)
+            found = found or item_found
+        return result, found
+    if isinstance(value, list):
+        pairs = [_replace_secure(item) for item in value]
+        return [item for item, _ in pairs], any(found for _, found in pairs)
+    return value, False
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, sort_keys=True)
+
+
+def _qualify(key: str, project: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise StackFilesError(f"{path} does not exist") from None
+    except yaml.YAMLError as error:
+        raise StackFilesError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise StackFilesError(f"{path} must be a mapping")
+    return data
+
+
+def read_stack_files(project_dir: str | Path, stack: str) -> StackFiles:
+    root = Path(project_dir)
+    project_data = _load_yaml(root / "Pulumi.yaml")
+    project = str(project_data.get("name") or "")
+    if not project:
+        raise StackFilesError(f"{root / 'Pulumi.yaml'} has no 'name'")
+    stack_data = _load_yaml(root / f"Pulumi.{stack}.yaml")
+    config: dict[str, str] = {}
+    secrets: set[str] = set()
+    for key, value in (stack_data.get("config") or {}).items():
+        full_key = _qualify(str(key), project)
+        plain, secret = _replace_secure(value)
+        config[full_key] = _as_config_string(plain)
+        if secret:
+            secrets.add(full_key)
+    missing = []
+    for key, declaration in (project_data.get("config") or {}).items():
+        full_key = _qualify(str(key), project)
+        if full_key in config:
+            continue
+        if not isinstance(declaration, dict):
+            config[full_key] = _as_config_string(declaration)
+        elif "default" in declaration or "value" in declaration:
+            config[full_key] = _as_config_string(declaration.get("default", declaration.get("value")))
+        elif full_key.startswith(f"{project}:"):
+            missing.append(full_key)
+    if missing:
+        raise StackFilesError(
+            f"stack {stack!r} is missing required configuration keys: {', '.join(sorted(missing))}; "
+            f"set them in Pulumi.{stack}.yaml"
+        )
+    return StackFiles(project=project, stack=stack, config=config, secret_keys=frozenset(secrets))

@@ -1,0 +1,42 @@
+"""Run the real __main__.py under the recording engine, per stack, with config overrides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.plan.engine import Recording, record_program
+from components.plan.stackfiles import read_stack_files
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+STACKS = ("dev", "staging", "prod")
+
+
+def stack_values(stack: str) -> tuple[dict[str, Any], set[str]]:
+    """A stack's merged config as Python values (JSON decoded) and its secret keys."""
+    files = read_stack_files(PROJECT_DIR, stack)
+    values: dict[str, Any] = {}
+    for key, text in files.config.items():
+        try:
+            values[key] = json.loads(text)
+        except json.JSONDecodeError:
+            values[key] = text
+    return values, set(files.secret_keys)
+
+
+def encode(values: dict[str, Any]) -> dict[str, str]:
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+def run_stack(stack: str, values: dict[str, Any] | None = None, secret_keys: set[str] | None = None) -> Recording:
+    if values is None:
+        return record_program(PROJECT_DIR, stack)
+    return record_program(PROJECT_DIR, stack, config=encode(values), secret_keys=secret_keys or set())
+
+
+@pytest.fixture(scope="session")
+def recordings() -> dict[str, Recording]:
+    return {stack: record_program(PROJECT_DIR, stack) for stack in STACKS}
