@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps lint test test-fast bench clean
+.PHONY: setup system-deps lint test test-fast bench clean plan golden
 
 setup: $(STAMP)
 
@@ -31,3 +31,12 @@ test-fast: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+STACKS := dev staging prod
+
+plan: setup
+	$(VENV)/bin/airlock plan --stack dev
+
+# Regenerate the reviewed golden plans (tests/golden/<stack>.json); review the diff like code.
+golden: setup
+	for stack in $(STACKS); do $(VENV)/bin/airlock plan --stack $$stack --format json --out tests/golden/$$stack.json || exit 1; done

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,10 +25,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="airlock: one
 plan_app = typer.Typer(help="Show what a stack declares, offline (no CLI, no cluster, no credentials).")
 app.add_typer(plan_app, name="plan")
 
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -58,10 +58,16 @@ def plan_document(project_dir: Path, stack: str) -> dict[str, Any]:
 @plan_app.callback(invoke_without_command=True)
 def plan(
     context: typer.Context,
-    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    stack: Annotated[
+        str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
     out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file.")] = None,
-    project_dir: Annotated[Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")] = None,
+    project_dir: Annotated[
+        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
+    ] = None,
 ) -> None:
     """Plan a stack: `airlock plan --stack prod [--format json] [--out FILE]`."""
     if context.invoked_subcommand is not None:
@@ -110,7 +116,9 @@ def plan_diff(
     old: Annotated[Path, typer.Argument(help="The base plan (JSON).")],
     new: Annotated[Path, typer.Argument(help="The new plan (JSON).")],
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the plans differ.")] = False,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
 ) -> None:
     """What changed between two plans: resources, fields, final image references, outputs."""
     from .plan.diff import diff_plans

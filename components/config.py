@@ -47,7 +47,9 @@ _LOGICAL_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*")
 
 def _dns_label(value: str, what: str) -> str:
     if not _DNS_LABEL.fullmatch(value):
-        raise ValueError(f"{what} must be a DNS-1123 label; use lowercase letters, digits and '-' (at most 63)")
+        raise ValueError(
+            f"{what} must be a DNS-1123 label; use lowercase letters, digits and '-' (at most 63)"
+        )
     return value
 
 
@@ -117,7 +119,9 @@ class StackConfig(StrictModel):
     @classmethod
     def _secret_name(cls, value: str) -> str:
         if len(value) > 253 or not _DNS_SUBDOMAIN.fullmatch(value):
-            raise ValueError("a Secret name must be a DNS-1123 subdomain; use lowercase letters, digits, '-', '.'")
+            raise ValueError(
+                "a Secret name must be a DNS-1123 subdomain; use lowercase letters, digits, '-', '.'"
+            )
         return value
 
     @field_validator("workload_images")
@@ -126,7 +130,8 @@ class StackConfig(StrictModel):
         for name in value:
             if not _LOGICAL_NAME.fullmatch(name):
                 raise ValueError(
-                    f"{name!r} is not a logical image name; use '<group>/<role>' in lowercase, like 'apps/web'"
+                    f"{name!r} is not a logical image name; "
+                    "use '<group>/<role>' in lowercase, like 'apps/web'"
                 )
         return value
 
@@ -254,9 +259,7 @@ def _problem_from_pydantic(error: Any, secret_top_keys: set[str]) -> ConfigProbl
     return ConfigProblem(path, value, reason, fix)
 
 
-def _raw_to_data(
-    raw: Mapping[str, str], stack: str, problems: list[ConfigProblem]
-) -> dict[str, Any]:
+def _raw_to_data(raw: Mapping[str, str], stack: str, problems: list[ConfigProblem]) -> dict[str, Any]:
     by_alias = {(info.alias or name): info for name, info in StackConfig.model_fields.items()}
     data: dict[str, Any] = {"environment": stack}
     prefix = f"{CONFIG_NAMESPACE}:"
@@ -267,7 +270,9 @@ def _raw_to_data(
         if key not in by_alias:
             problems.append(
                 ConfigProblem(
-                    full_key, key, "unknown config key",
+                    full_key,
+                    key,
+                    "unknown config key",
                     f"remove it or fix its spelling; known keys: {', '.join(sorted(by_alias))}",
                 )
             )
@@ -281,7 +286,9 @@ def _raw_to_data(
         except json.JSONDecodeError as error:
             problems.append(
                 ConfigProblem(
-                    full_key, text, f"is not a structured value ({error.msg})",
+                    full_key,
+                    text,
+                    f"is not a structured value ({error.msg})",
                     "write it as a YAML mapping or list in the stack file",
                 )
             )
@@ -294,7 +301,9 @@ def _cross_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[Conf
     if config.registry_credentials and credentials_key not in secret_keys:
         problems.append(
             ConfigProblem(
-                credentials_key, SECRET_MASK, "holds passwords but is not a secret config value",
+                credentials_key,
+                SECRET_MASK,
+                "holds passwords but is not a secret config value",
                 f"pulumi config set --secret --path '{credentials_key}[\"<host>\"].password' <password>",
             )
         )
@@ -307,8 +316,11 @@ def _cross_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[Conf
         if workload.namespace not in config.namespaces:
             problems.append(
                 ConfigProblem(
-                    f"{path}.namespace", workload.namespace, "is not declared under airlock:namespaces",
-                    f"add '{workload.namespace}: {{}}' (or '{{create: false}}' if it exists) to airlock:namespaces",
+                    f"{path}.namespace",
+                    workload.namespace,
+                    "is not declared under airlock:namespaces",
+                    f"add '{workload.namespace}: {{}}' (or '{{create: false}}' if it exists) "
+                    "to airlock:namespaces",
                 )
             )
     return problems
@@ -367,6 +379,8 @@ def load_stack_config(
             pull_secret_name=config.pull_secret_name,
         )
     except PolicyErrors as error:
-        problems = [_policy_problem(item, config.lock_file, config.workload_images) for item in error.problems]
+        problems = [
+            _policy_problem(item, config.lock_file, config.workload_images) for item in error.problems
+        ]
         raise ConfigError(stack, problems) from None
     return LoadedConfig(stack=stack, config=config, lock=lock, table=table, secret_keys=secrets)

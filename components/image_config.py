@@ -56,6 +56,14 @@ def _payload(registries: Sequence[str], logins: Sequence[str]) -> str:
     )
 
 
+def _secret_payload(registries: Sequence[str], logins: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
+    """The dockerconfigjson text, secret from the moment it exists."""
+    rendered: pulumi.Output[str] = pulumi.Output.all(*logins).apply(
+        lambda values: _payload(registries, [str(value) for value in values])
+    )
+    return pulumi.Output.secret(rendered)
+
+
 class ImageConfig(pulumi.ComponentResource):
     """Resolves every requested image through the policy and creates the pull secrets."""
 
@@ -79,9 +87,7 @@ class ImageConfig(pulumi.ComponentResource):
             logins: list[pulumi.Input[str]] = []
             for registry in registries:
                 logins += [args.credentials[registry].username, args.credentials[registry].password]
-            payload = pulumi.Output.secret(
-                pulumi.Output.all(*logins).apply(lambda values, regs=registries: _payload(regs, values))
-            )
+            payload = _secret_payload(registries, logins)
             depends = [args.namespace_resources[namespace]] if namespace in args.namespace_resources else []
             k8s.core.v1.Secret(
                 f"{name}-pull-{namespace}",

@@ -41,5 +41,3 @@ def load(project_dir: Path) -> LoadedConfig:
         return load_stack_config(raw, secrets, stack=pulumi.get_stack(), project_dir=project_dir)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from error
-
-

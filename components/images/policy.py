@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImageOverride",
-    "StrictModel",
     "ImagePolicy",
     "Layout",
     "MirrorRule",
@@ -52,6 +51,7 @@ __all__ = [
     "RegistryOverride",
     "RegistryTrust",
     "ResolvedImage",
+    "StrictModel",
     "TagRules",
     "resolve",
     "resolve_all",
@@ -368,8 +368,8 @@ class ImagePolicy(StrictModel):
         if self.registry is not None:
             if self.registry.holds(reference):  # already in the environment's registry
                 return reference, "source (already in images.registry)"
-            rule = f"images.registry ({self.registry.to}, {self.registry.layout})"
-            return self.registry.apply(reference), rule
+            described = f"images.registry ({self.registry.to}, {self.registry.layout})"
+            return self.registry.apply(reference), described
         return reference, "source"
 
 

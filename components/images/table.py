@@ -116,22 +116,27 @@ def _check_requests(requests: Iterable[ImageRequest]) -> list[PolicyError]:
         if not _LOGICAL_NAME.fullmatch(request.name):
             problems.append(
                 PolicyError(
-                    "images", request.name, "logical image names are '<consumer>/<role>' in lowercase",
+                    "images",
+                    request.name,
+                    "logical image names are '<consumer>/<role>' in lowercase",
                     "name it like 'apps/web'",
                 )
             )
         if request.namespace is not None and not _DNS_LABEL.fullmatch(request.namespace):
             problems.append(
                 PolicyError(
-                    f"image {request.name}.namespace", request.namespace,
-                    "is not a DNS-1123 label", "use lowercase letters, digits and '-' (at most 63)",
+                    f"image {request.name}.namespace",
+                    request.namespace,
+                    "is not a DNS-1123 label",
+                    "use lowercase letters, digits and '-' (at most 63)",
                 )
             )
         key = (request.name, request.namespace)
         if key in seen and seen[key] != request.source:
             problems.append(
                 PolicyError(
-                    f"image {request.name}", request.source,
+                    f"image {request.name}",
+                    request.source,
                     f"is requested twice for namespace {request.namespace!r} with different sources",
                     "give each a distinct logical name",
                 )
@@ -159,7 +164,9 @@ def build_table(
     for name in policy.unknown_overrides(known | set(CATALOG)):
         problems.append(
             PolicyError(
-                f'images.overrides["{name}"]', name, "no consumer needs an image by that name",
+                f'images.overrides["{name}"]',
+                name,
+                "no consumer needs an image by that name",
                 f"use one of: {', '.join(sorted(known | set(CATALOG)))}",
             )
         )

@@ -82,7 +82,9 @@ def field_changes(old: Any, new: Any, path: str = "") -> list[FieldChange]:
         return changes
     if old == new:
         return []
-    return [FieldChange(path or "(value)", None if old is _MISSING else old, None if new is _MISSING else new)]
+    return [
+        FieldChange(path or "(value)", None if old is _MISSING else old, None if new is _MISSING else new)
+    ]
 
 
 def _image_key(image: dict[str, Any]) -> str:
@@ -110,13 +112,21 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> PlanDiff:
         before, after = old_images.get(key), new_images.get(key)
         if before == after:
             continue
-        other = field_changes(
-            {k: v for k, v in (before or {}).items() if k != "final"},
-            {k: v for k, v in (after or {}).items() if k != "final"},
-        ) if before and after else []
+        other = (
+            field_changes(
+                {k: v for k, v in (before or {}).items() if k != "final"},
+                {k: v for k, v in (after or {}).items() if k != "final"},
+            )
+            if before and after
+            else []
+        )
         result.images.append(
-            ImageChange(key, before.get("final") if before else None, after.get("final") if after else None,
-                        tuple(other))
+            ImageChange(
+                key,
+                before.get("final") if before else None,
+                after.get("final") if after else None,
+                tuple(other),
+            )
         )
     result.outputs = field_changes(old.get("outputs", {}), new.get("outputs", {}))
     return result

@@ -27,7 +27,17 @@ __all__ = ["IMAGE_CONFIG_TYPE", "SECRET", "build_document", "dumps"]
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 IMAGE_CONFIG_TYPE = "airlock:index:ImageConfig"
-IMAGE_FIELDS = ("consumer", "role", "name", "namespace", "source", "final", "rule", "pull_policy", "pull_secrets")
+IMAGE_FIELDS = (
+    "consumer",
+    "role",
+    "name",
+    "namespace",
+    "source",
+    "final",
+    "rule",
+    "pull_policy",
+    "pull_secrets",
+)
 
 
 def clean(value: Any) -> Any:

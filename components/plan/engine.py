@@ -96,8 +96,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             urn = f"urn:pulumi:{self.recording.stack}::{self.recording.project}::{qualified}::{name}"
         return urn, qualified
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         engine_urn, qualified = self._engine_urn_for(request.parent, request.type, request.name)
         self._engine_urn[response.urn] = engine_urn
         self._qualified_type[response.urn] = qualified
@@ -115,11 +115,11 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             self._by_engine_urn[engine_urn] = resource
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         resource = self._by_engine_urn.get(self._engine_urn.get(request.urn, ""))
         if resource is not None:
             resource.outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 class _WarningCollector(logging.Handler):
@@ -185,9 +185,9 @@ def record_program(
                 raise PlanError(str(error), error.__cause__ or error, recording) from error
             except Exception as error:
                 raise PlanError(f"{type(error).__name__}: {error}", error, recording) from error
-            root_stack = pulumi_settings.get_root_resource()
-            if root_stack is not None and getattr(root_stack, "outputs", None):
-                struct = loop.run_until_complete(rpc.serialize_properties(root_stack.outputs, {}))
+            exports = getattr(pulumi_settings.get_root_resource(), "outputs", None)
+            if exports:
+                struct = loop.run_until_complete(rpc.serialize_properties(exports, {}))
                 recording.outputs = rpc.deserialize_properties(struct, keep_unknowns=True)
     finally:
         logger.removeHandler(handler)

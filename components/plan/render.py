@@ -74,8 +74,10 @@ def render_diff(diff: PlanDiff, console: Console) -> None:
         table.add_column("image")
         table.add_column("old final reference", overflow="fold")
         table.add_column("new final reference", overflow="fold")
-        for change in diff.images:
-            table.add_row(change.key, change.old_final or "(none)", change.new_final or "(none)")
+        for image in diff.images:
+            table.add_row(image.key, image.old_final or "(none)", image.new_final or "(none)")
         console.print(table)
     for change in diff.outputs:
-        console.print(f"[yellow]~ output {change.path}[/yellow]: {change.old!r} -> {change.new!r}", highlight=False)
+        console.print(
+            f"[yellow]~ output {change.path}[/yellow]: {change.old!r} -> {change.new!r}", highlight=False
+        )

@@ -31,7 +31,9 @@ def encode(values: dict[str, Any]) -> dict[str, str]:
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
 
 
-def run_stack(stack: str, values: dict[str, Any] | None = None, secret_keys: set[str] | None = None) -> Recording:
+def run_stack(
+    stack: str, values: dict[str, Any] | None = None, secret_keys: set[str] | None = None
+) -> Recording:
     if values is None:
         return record_program(PROJECT_DIR, stack)
     return record_program(PROJECT_DIR, stack, config=encode(values), secret_keys=secret_keys or set())

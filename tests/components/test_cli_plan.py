@@ -1,0 +1,95 @@
+"""The `airlock plan` command: text and JSON output, errors with exit code 2, and plan diff."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from typer.testing import CliRunner
+
+from components.cli import app
+from components.plan.diff import diff_plans
+
+from .conftest import PROJECT_DIR
+
+runner = CliRunner()
+
+
+def plan_json(tmp_path, stack: str) -> dict:
+    out = tmp_path / f"{stack}.json"
+    result = runner.invoke(
+        app,
+        ["plan", "--stack", stack, "--format", "json", "--out", str(out), "--project-dir", str(PROJECT_DIR)],
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(out.read_text())
+
+
+def test_plan_text_shows_tree_and_image_table():
+    result = runner.invoke(app, ["plan", "--stack", "prod", "--project-dir", str(PROJECT_DIR)])
+    assert result.exit_code == 0, result.output
+    assert "airlock:index:Platform" in result.output
+    assert "registry.prod.example.com/team/web:1.4.2@sha256:" in result.output
+
+
+def test_plan_json_matches_golden(tmp_path):
+    assert plan_json(tmp_path, "prod") == json.loads((PROJECT_DIR / "tests/golden/prod.json").read_text())
+
+
+def test_invalid_stack_exits_2_with_the_config_path(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py", "images.lock"):
+        (project / name).write_text((PROJECT_DIR / name).read_text())
+    (project / "Pulumi.bad.yaml").write_text(
+        "config:\n  airlock:environment: bad\n  airlock:images:\n    pin: always\n"
+    )
+    result = runner.invoke(app, ["plan", "--stack", "bad", "--project-dir", str(project)])
+    assert result.exit_code == 2
+    assert "airlock:images.pin" in result.output
+
+
+def test_missing_stack_file_exits_2():
+    result = runner.invoke(app, ["plan", "--stack", "nope", "--project-dir", str(PROJECT_DIR)])
+    assert result.exit_code == 2
+    assert "Pulumi.nope.yaml does not exist" in result.output
+
+
+def test_diff_reports_field_paths_and_images_and_exit_code(tmp_path):
+    old = plan_json(tmp_path, "prod")
+    new = copy.deepcopy(old)
+    namespace = next(r for r in new["resources"] if r["type"] == "kubernetes:core/v1:Namespace")
+    namespace["inputs"]["metadata"]["labels"]["team"] = "web"
+    new["images"][0]["final"] = "registry.prod.example.com/team/web:1.4.3"
+    new["resources"].pop()
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+
+    difference = diff_plans(old, new)
+    assert difference.removed == [old["resources"][-1]["urn"]]
+    changes = difference.changed[namespace["urn"]]
+    assert [(c.path, c.old, c.new) for c in changes] == [("inputs.metadata.labels.team", None, "web")]
+    assert [(i.old_final, i.new_final) for i in difference.images] == [
+        (old["images"][0]["final"], "registry.prod.example.com/team/web:1.4.3")
+    ]
+
+    result = runner.invoke(
+        app, ["plan", "diff", str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--exit-code"]
+    )
+    assert result.exit_code == 1
+    assert "inputs.metadata.labels.team" in result.output
+    assert "registry.prod.example.com/team/web:1.4.3" in result.output
+    same = runner.invoke(
+        app, ["plan", "diff", str(tmp_path / "old.json"), str(tmp_path / "old.json"), "--exit-code"]
+    )
+    assert same.exit_code == 0 and "no changes" in same.output
+    as_json = runner.invoke(
+        app, ["plan", "diff", str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--format", "json"]
+    )
+    assert json.loads(as_json.output)["images"][0]["new"] == "registry.prod.example.com/team/web:1.4.3"
+
+
+def test_diff_rejects_a_file_that_is_not_a_plan(tmp_path):
+    (tmp_path / "x.json").write_text("[]")
+    result = runner.invoke(app, ["plan", "diff", str(tmp_path / "x.json"), str(tmp_path / "x.json")])
+    assert result.exit_code == 2 and "is not an airlock plan" in result.output

@@ -1,0 +1,80 @@
+"""Pull secrets exist exactly where pods need them: each namespace whose pods pull from a
+registry with credentials gets one Secret holding only those registries' logins.
+
+Guards "pull secret in the wrong namespace" (ImagePullBackOff) and its opposite, credentials
+copied into namespaces that never pull from that registry.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from components.plan.manifests import kubernetes_objects
+
+from .conftest import run_stack, stack_values
+
+CREDENTIALS = "airlock:registryCredentials"
+
+
+def secrets_by_namespace(recording) -> dict[str, dict]:
+    return {
+        manifest["metadata"]["namespace"]: manifest
+        for manifest in kubernetes_objects(recording)
+        if manifest["kind"] == "Secret"
+    }
+
+
+def test_secret_only_in_namespaces_whose_pods_pull_from_a_credentialed_registry():
+    values, secrets = stack_values("staging")
+    values["airlock:namespaces"] = {"airlock-system": {}, "apps": {}, "batch": {}, "idle": {}}
+    values["airlock:workloadImages"] = {
+        "apps/web": {"image": "nginx:1.27", "namespace": "apps"},  # docker.io cache: credentialed
+        "batch/job": {"image": "quay.io/team/job:2.0", "namespace": "batch"},  # hosted registry
+        "batch/tool": {"image": "ghcr.io/team/tool:1.0", "namespace": "batch"},  # ghcr cache: no login
+    }
+    values[CREDENTIALS] = {
+        "docker-io.cache.staging.example.com": {"username": "hub", "password": "p1"},
+        "registry.staging.example.com": {"username": "reg", "password": "p2"},
+        "unused.example.com": {"username": "x", "password": "p3"},
+    }
+    recording = run_stack("staging", values, secrets | {CREDENTIALS})
+    by_namespace = secrets_by_namespace(recording)
+    assert sorted(by_namespace) == ["apps", "batch"]  # not idle, not airlock-system
+    for manifest in by_namespace.values():
+        assert manifest["type"] == "kubernetes.io/dockerconfigjson"
+        assert manifest["metadata"]["name"] == "airlock-pull"
+    apps = json.loads(by_namespace["apps"]["stringData"][".dockerconfigjson"])["auths"]
+    batch = json.loads(by_namespace["batch"]["stringData"][".dockerconfigjson"])["auths"]
+    assert sorted(apps) == ["docker-io.cache.staging.example.com"]
+    assert sorted(batch) == ["registry.staging.example.com"]
+    assert base64.b64decode(batch["registry.staging.example.com"]["auth"]) == b"reg:p2"
+
+
+def test_secret_waits_for_its_namespace():
+    recording = run_stack("staging")
+    secret = next(r for r in recording.resources if r.type == "kubernetes:core/v1:Secret")
+    namespace = next(
+        r
+        for r in recording.resources
+        if r.type == "kubernetes:core/v1:Namespace" and r.name.endswith("-apps")
+    )
+    assert secret.dependencies == [namespace.urn]
+
+
+def test_no_credentials_means_no_secrets():
+    recording = run_stack("dev")
+    assert secrets_by_namespace(recording) == {}
+    document_images = next(r for r in recording.resources if r.type == "airlock:index:ImageConfig").outputs[
+        "images"
+    ]
+    assert all(image["pull_secrets"] == [] for image in document_images)
+
+
+def test_existing_namespace_is_not_created_but_gets_its_secret():
+    values, secrets = stack_values("staging")
+    values["airlock:namespaces"] = {"default": {"create": False}}
+    values["airlock:workloadImages"] = {"apps/web": {"image": "nginx:1.27", "namespace": "default"}}
+    recording = run_stack("staging", values, secrets)
+    assert not [r for r in recording.resources if r.type == "kubernetes:core/v1:Namespace"]
+    assert sorted(secrets_by_namespace(recording)) == ["default"]
