@@ -40,3 +40,7 @@ plan: setup
 # Regenerate the reviewed golden plans (tests/golden/<stack>.json); review the diff like code.
 golden: setup
 	for stack in $(STACKS); do $(VENV)/bin/airlock plan --stack $$stack --format json --out tests/golden/$$stack.json || exit 1; done
+
+# Benchmarks print numbers (ratios against references measured in the same run).
+bench: setup system-deps
+	$(VENV)/bin/python bench/plan_bench.py

@@ -85,6 +85,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self._engine_urn: dict[str, str] = {}
         self._qualified_type: dict[str, str] = {}
         self._by_engine_urn: dict[str, RecordedResource] = {}
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _note_thread_loop(self) -> None:
+        """The SDK gives each worker thread its own event loop and never closes it."""
+        with contextlib.suppress(RuntimeError):
+            self.thread_loops.add(asyncio.get_event_loop())
 
     def _engine_urn_for(self, parent_mock_urn: str, type_token: str, name: str) -> tuple[str, str]:
         parent_type = self._qualified_type.get(parent_mock_urn, "")
@@ -98,6 +104,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        self._note_thread_loop()
         engine_urn, qualified = self._engine_urn_for(request.parent, request.type, request.name)
         self._engine_urn[response.urn] = engine_urn
         self._qualified_type[response.urn] = qualified
@@ -116,6 +123,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
+        self._note_thread_loop()
         resource = self._by_engine_urn.get(self._engine_urn.get(request.urn, ""))
         if resource is not None:
             resource.outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
@@ -192,6 +200,9 @@ def record_program(
     finally:
         logger.removeHandler(handler)
         pulumi_settings.ROOT.set(None)
+        for thread_loop in monitor.thread_loops - {loop}:
+            if not thread_loop.is_running() and not thread_loop.is_closed():
+                thread_loop.close()
         loop.close()
         asyncio.set_event_loop(None)
     return recording

@@ -1,0 +1,141 @@
+"""Plan-time benchmarks (prints numbers; not a pass/fail test).
+
+1. Prod stack plan vs a floor measured in the same run: the floor is a program that imports
+   pulumi and pulumi_kubernetes and registers one Namespace, run by the same command under
+   the same recording engine. Each run is a fresh process; the median ratio of >= 5 runs.
+2. Scaling: a synthetic program with 10, 50 and 100 ImageConfig consumers (each: its own
+   namespace, three images, one pull secret). Marginal cost per component =
+   (T(N) - T(1)) / (N - 1): each sample is a fresh process that first plans one component
+   (paying one-time costs such as the first use of pulumi_kubernetes' Secret class), then times
+   the recording run of N components; the median of 5 samples per N.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRLOCK = ROOT / ".venv" / "bin" / "airlock"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+RUNS = 7
+
+FLOOR_PROGRAM = """
+import pulumi
+import pulumi_kubernetes as k8s
+
+k8s.core.v1.Namespace("floor", metadata={"name": "floor"})
+"""
+
+SCALING_PROGRAM = """
+import pulumi
+from components.image_config import ImageConfig, ImageConfigArgs, RegistryLoginInput
+from components.images.policy import ImagePolicy
+from components.images.table import ImageRequest
+
+count = int(pulumi.Config("bench").require("count"))
+policy = ImagePolicy.model_validate({"registry": {"to": "registry.example.com"}, "pin": "off"})
+login = {"registry.example.com": RegistryLoginInput("u", pulumi.Output.secret("p"))}
+for index in range(count):
+    namespace = f"tenant-{index}"
+    requests = [
+        ImageRequest(f"tenant{index}/web", "nginx:1.27", namespace),
+        ImageRequest(f"tenant{index}/cache", "redis:7.4", namespace),
+        ImageRequest(f"tenant{index}/proxy", "envoyproxy/envoy:distroless-v1.39.0", namespace),
+    ]
+    ImageConfig(f"tenant-{index}", ImageConfigArgs(policy=policy, requests=requests, credentials=login))
+"""
+
+TIMER = """
+import sys, time
+from components.plan.engine import record_program
+record_program(sys.argv[1], sys.argv[2], config={"bench:count": "1"}, secret_keys=set())  # warm-up
+start = time.perf_counter()
+recording = record_program(sys.argv[1], sys.argv[2], config={"bench:count": sys.argv[3]}, secret_keys=set())
+elapsed = time.perf_counter() - start
+print(elapsed, len(recording.resources))
+"""
+
+
+def project(directory: Path, name: str, program: str, stack: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    (directory / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    (directory / "__main__.py").write_text(textwrap.dedent(program))
+    return directory
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def plan_vs_floor(work: Path) -> dict[str, float]:
+    floor_dir = project(work / "floor", "floor", FLOOR_PROGRAM, "floor")
+    prod = [AIRLOCK, "plan", "--stack", "prod", "--format", "json", "--project-dir", ROOT]
+    floor = [AIRLOCK, "plan", "--stack", "floor", "--format", "json", "--project-dir", floor_dir]
+    timed([str(part) for part in prod])  # warm the file cache once
+    ratios, prod_times, floor_times = [], [], []
+    for _ in range(RUNS):
+        floor_time = timed([str(part) for part in floor])
+        prod_time = timed([str(part) for part in prod])
+        floor_times.append(floor_time)
+        prod_times.append(prod_time)
+        ratios.append(prod_time / floor_time)
+    return {
+        "runs": RUNS,
+        "prod_median_s": statistics.median(prod_times),
+        "floor_median_s": statistics.median(floor_times),
+        "ratio_median": statistics.median(ratios),
+    }
+
+
+def scaling(work: Path) -> dict[str, object]:
+    directory = project(work / "scaling", "bench", SCALING_PROGRAM, "bench")
+    results: dict[int, float] = {}
+    resources: dict[int, int] = {}
+    for count in (1, 10, 50, 100):
+        samples = []
+        for _ in range(5):
+            output = subprocess.run(
+                [str(PYTHON), "-c", TIMER, str(directory), "bench", str(count)],
+                check=True, capture_output=True, text=True, cwd=ROOT,
+            ).stdout.split()
+            samples.append(float(output[0]))
+            resources[count] = int(output[1])
+        results[count] = statistics.median(samples)
+    per_component = {n: (results[n] - results[1]) / (n - 1) for n in (10, 50, 100)}
+    return {
+        "seconds": results,
+        "resources": resources,
+        "per_component_ms": {n: round(cost * 1000, 2) for n, cost in per_component.items()},
+        "ratio_100_vs_10": per_component[100] / per_component[10],
+    }
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as temporary:
+        work = Path(temporary)
+        floor = plan_vs_floor(work)
+        print(
+            f"plan prod vs floor: prod {floor['prod_median_s']:.3f}s, floor {floor['floor_median_s']:.3f}s, "
+            f"median ratio {floor['ratio_median']:.2f} over {floor['runs']} runs (target <= 1.5)"
+        )
+        scale = scaling(work)
+        for count, cost in scale["per_component_ms"].items():
+            print(f"scaling: {count:>3} ImageConfig components, {scale['resources'][count]} resources, "
+                  f"{scale['seconds'][count]:.3f}s, {cost} ms per component")
+        print(f"scaling: cost per component at 100 / at 10 = {scale['ratio_100_vs_10']:.2f} (target <= 1.3)")
+        json.dump({"plan_vs_floor": floor, "scaling": scale}, sys.stderr, default=str)
+        sys.stderr.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The files real users run but this machine cannot: the CI workflow and the README commands.
+
+Guards a workflow or README that calls a make target, file or command that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), re.MULTILINE))
+
+
+def test_workflow_runs_the_readme_test_command_and_plans_every_stack():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/pull-request.yml").read_text())
+    jobs = workflow["jobs"]
+    assert {"test", "plan-diff", "preview"} <= set(jobs)
+    assert any(step.get("run") == "make test" for step in jobs["test"]["steps"])
+    preview = jobs["preview"]
+    assert preview["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    action = next(step for step in preview["steps"] if str(step.get("uses", "")).startswith("pulumi/actions@"))
+    assert action["with"]["command"] == "preview" and action["with"]["comment-on-pr"] is True
+    assert action["if"] == "env.PULUMI_ACCESS_TOKEN != ''"  # forks without secrets skip cleanly
+    for stack in preview["strategy"]["matrix"]["stack"]:
+        assert (ROOT / f"Pulumi.{stack}.yaml").is_file()
+
+
+def test_every_make_target_named_in_readme_and_workflow_exists():
+    targets = make_targets()
+    texts = [(ROOT / "README.md").read_text(), (ROOT / ".github/workflows/pull-request.yml").read_text()]
+    named = {name for text in texts for name in re.findall(r"\bmake (?:-C \S+ )?([a-z][a-z-]*)", text)}
+    assert named and named <= targets, named - targets
+
+
+def test_ci_entry_point_runs_make_test():
+    assert "make test" in (ROOT / ".ci/run").read_text()
