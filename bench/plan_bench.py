@@ -106,7 +106,10 @@ def scaling(work: Path) -> dict[str, object]:
         for _ in range(5):
             output = subprocess.run(
                 [str(PYTHON), "-c", TIMER, str(directory), "bench", str(count)],
-                check=True, capture_output=True, text=True, cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
             ).stdout.split()
             samples.append(float(output[0]))
             resources[count] = int(output[1])
@@ -130,8 +133,10 @@ def main() -> None:
         )
         scale = scaling(work)
         for count, cost in scale["per_component_ms"].items():
-            print(f"scaling: {count:>3} ImageConfig components, {scale['resources'][count]} resources, "
-                  f"{scale['seconds'][count]:.3f}s, {cost} ms per component")
+            print(
+                f"scaling: {count:>3} ImageConfig components, {scale['resources'][count]} resources, "
+                f"{scale['seconds'][count]:.3f}s, {cost} ms per component"
+            )
         print(f"scaling: cost per component at 100 / at 10 = {scale['ratio_100_vs_10']:.2f} (target <= 1.3)")
         json.dump({"plan_vs_floor": floor, "scaling": scale}, sys.stderr, default=str)
         sys.stderr.write("\n")

@@ -24,7 +24,9 @@ def test_workflow_runs_the_readme_test_command_and_plans_every_stack():
     assert any(step.get("run") == "make test" for step in jobs["test"]["steps"])
     preview = jobs["preview"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
-    action = next(step for step in preview["steps"] if str(step.get("uses", "")).startswith("pulumi/actions@"))
+    action = next(
+        step for step in preview["steps"] if str(step.get("uses", "")).startswith("pulumi/actions@")
+    )
     assert action["with"]["command"] == "preview" and action["with"]["comment-on-pr"] is True
     assert action["if"] == "env.PULUMI_ACCESS_TOKEN != ''"  # forks without secrets skip cleanly
     for stack in preview["strategy"]["matrix"]["stack"]:
