@@ -17,3 +17,8 @@ pulumi.export("environment", loaded.config.environment)
 pulumi.export("images", platform.images)
 pulumi.export("pullSecrets", platform.pull_secrets)
 pulumi.export("namespaces", platform.namespaces)
+if platform.registry is not None:
+    pulumi.export("registry", platform.registry_summary())
+    if platform.registry.password is not None:
+        pulumi.export("registryPassword", platform.registry.password)  # secret
+        pulumi.export("registryPullSecretPayload", platform.registry.pull_secret_payload)  # secret

@@ -26,7 +26,8 @@ from .images.errors import PolicyError, PolicyErrors
 from .images.lock import Lockfile
 from .images.policy import ImagePolicy, StrictModel
 from .images.reference import InvalidReferenceError, parse
-from .images.table import ImageRequest, ImageTable, build_table
+from .images.table import ImageRequest, ImageTable, build_table, catalog_request
+from .registry_spec import RegistrySettings, derive_policy
 
 __all__ = [
     "CONFIG_NAMESPACE",
@@ -102,6 +103,7 @@ class StackConfig(StrictModel):
     workload_images: dict[str, WorkloadImage] = Field(
         default_factory=dict, description="Application images by logical name '<group>/<role>'."
     )
+    registry: RegistrySettings | None = Field(None, description="The platform's own registry.")
 
     @field_validator("environment")
     @classmethod
@@ -148,10 +150,31 @@ class StackConfig(StrictModel):
 
     def image_requests(self) -> list[ImageRequest]:
         """Every image this stack's components need (more consumers join as they are added)."""
-        return [
+        requests = [
             ImageRequest(name=name, source=workload.image, namespace=workload.namespace)
             for name, workload in sorted(self.workload_images.items())
         ]
+        if self.registry is not None and self.registry.mode != "external":
+            # The registry's own image can never come from the registry itself.
+            namespace = self.registry.namespace if self.registry.mode == "in-cluster" else None
+            request = catalog_request("registry/registry", namespace)
+            requests.append(
+                ImageRequest(
+                    request.name, request.source, namespace, tuple(sorted(self.registry.served_registries()))
+                )
+            )
+        return requests
+
+    def effective_policy(self) -> ImagePolicy:
+        """The stack's policy completed by its registry (see registry_spec.derive_policy)."""
+        return derive_policy(self.images, self.registry)
+
+    def credential_registries(self) -> set[str]:
+        """Registries with a login: registryCredentials plus every host the registry serves."""
+        hosts = set(self.registry_credentials)
+        if self.registry is not None and self.registry.mode != "docker":
+            hosts |= self.registry.served_registries()
+        return hosts
 
 
 @dataclass(frozen=True)
@@ -307,6 +330,7 @@ def _cross_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[Conf
                 f"pulumi config set --secret --path '{credentials_key}[\"<host>\"].password' <password>",
             )
         )
+    problems += _registry_checks(config, secret_keys)
     for name, workload in sorted(config.workload_images.items()):
         path = _render_path(["workloadImages", name])
         if name in CATALOG:
@@ -323,6 +347,50 @@ def _cross_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[Conf
                     "to airlock:namespaces",
                 )
             )
+    return problems
+
+
+def _registry_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[ConfigProblem]:
+    registry = config.registry
+    if registry is None:
+        return []
+    problems: list[ConfigProblem] = []
+    key = f"{CONFIG_NAMESPACE}:registry"
+    holds_secret = registry.password or registry.tls.key or any(cache.password for cache in registry.caches)
+    if holds_secret and key not in secret_keys:
+        problems.append(
+            ConfigProblem(
+                key,
+                SECRET_MASK,
+                "holds a password or private key but is not a secret config value",
+                f"pulumi config set --secret --path '{key}.password' <value> "
+                "(likewise tls.key, caches[i].password)",
+            )
+        )
+    if registry.mode == "external" and not registry.password:
+        problems.append(
+            ConfigProblem(
+                f"{key}.password", None, "mode 'external' needs the registry's password or token", ""
+            )
+        )
+    if registry.mode == "in-cluster" and registry.namespace not in config.namespaces:
+        problems.append(
+            ConfigProblem(
+                f"{key}.namespace",
+                registry.namespace,
+                "is not declared under airlock:namespaces",
+                f"add '{registry.namespace}: {{}}' to airlock:namespaces",
+            )
+        )
+    for host in sorted(set(config.registry_credentials) & registry.served_registries()):
+        problems.append(
+            ConfigProblem(
+                f'{CONFIG_NAMESPACE}:registryCredentials["{host}"]',
+                host,
+                "is served by airlock:registry, which supplies its own login",
+                "remove this entry",
+            )
+        )
     return problems
 
 
@@ -373,9 +441,9 @@ def load_stack_config(
     try:
         table = build_table(
             config.image_requests(),
-            config.images,
+            config.effective_policy(),
             lock,
-            credential_registries=config.registry_credentials,
+            credential_registries=config.credential_registries(),
             pull_secret_name=config.pull_secret_name,
         )
     except PolicyErrors as error:

@@ -18,7 +18,7 @@ from .images.lock import Lockfile
 from .images.policy import ImagePolicy, ResolvedImage
 from .images.table import ImageRequest, ImageTable, build_table
 
-__all__ = ["ImageConfig", "ImageConfigArgs", "RegistryLoginInput"]
+__all__ = ["ImageConfig", "ImageConfigArgs", "RegistryLoginInput", "as_secret"]
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "airlock"}
 
@@ -56,12 +56,19 @@ def _payload(registries: Sequence[str], logins: Sequence[str]) -> str:
     )
 
 
+def as_secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``pulumi.Output.secret`` with a usable type (the SDK's signature infers ``Never``)."""
+    source: pulumi.Input[str] = value
+    wrapped: pulumi.Output[str] = pulumi.Output.secret(source)
+    return wrapped
+
+
 def _secret_payload(registries: Sequence[str], logins: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
     """The dockerconfigjson text, secret from the moment it exists."""
     rendered: pulumi.Output[str] = pulumi.Output.all(*logins).apply(
         lambda values: _payload(registries, [str(value) for value in values])
     )
-    return pulumi.Output.secret(rendered)
+    return as_secret(rendered)
 
 
 class ImageConfig(pulumi.ComponentResource):

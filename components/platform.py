@@ -2,6 +2,11 @@
 
 Other stacks import it (``from components.platform import Platform, PlatformArgs``) and read
 its outputs, or read this stack's exports through a StackReference.
+
+Order: namespaces, then the PrivateRegistry (its own image is resolved so that it never comes
+from itself), then ImageConfig, which receives the registry's endpoint-derived policy, its
+login (password as a secret Output) and its CA — so every consumer's pull secret and trust
+include the platform registry without the stack repeating them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import pulumi_kubernetes as k8s
 from .config import StackConfig
 from .image_config import MANAGED_BY, ImageConfig, ImageConfigArgs, RegistryLoginInput
 from .images.lock import Lockfile
-from .images.table import build_table
+from .images.table import ImageTable, build_table
+from .registry import PrivateRegistry, PrivateRegistryArgs
 
 __all__ = ["Platform", "PlatformArgs"]
 
@@ -31,20 +37,23 @@ class PlatformArgs:
 
 
 class Platform(pulumi.ComponentResource):
-    """Namespaces and the ImageConfig every other component consumes."""
+    """Namespaces, the platform registry, and the ImageConfig every other component consumes."""
 
     images: pulumi.Output[list[dict[str, object]]]
     pull_secrets: pulumi.Output[dict[str, str]]
     namespaces: pulumi.Output[list[str]]
+    registry: PrivateRegistry | None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         config = args.config
+        policy = config.effective_policy()
+        requests = config.image_requests()
         # The same resolution ImageConfig performs, done before anything registers.
-        build_table(
-            config.image_requests(),
-            config.images,
+        table = build_table(
+            requests,
+            policy,
             args.lock,
-            credential_registries=args.credentials.keys(),
+            credential_registries=config.credential_registries(),
             pull_secret_name=config.pull_secret_name,
         )
         super().__init__("airlock:index:Platform", name, None, opts)
@@ -57,13 +66,22 @@ class Platform(pulumi.ComponentResource):
                     metadata={"name": namespace, "labels": {**labels, **spec.labels}},
                     opts=pulumi.ResourceOptions(parent=self),
                 )
+
+        credentials = dict(args.credentials)
+        self.registry = None
+        if config.registry is not None:
+            self.registry = self._registry(name, config, table, namespace_resources)
+            if self.registry.password is not None:
+                login = RegistryLoginInput(username=config.registry.username, password=self.registry.password)
+                credentials.update({host: login for host in config.registry.served_registries()})
+
         self.image_config = ImageConfig(
             f"{name}-images",
             ImageConfigArgs(
-                policy=config.images,
-                requests=config.image_requests(),
+                policy=policy,
+                requests=requests,
                 lock=args.lock,
-                credentials=args.credentials,
+                credentials=credentials,
                 pull_secret_name=config.pull_secret_name,
                 labels={"airlock/environment": config.environment},
                 namespace_resources=namespace_resources,
@@ -73,6 +91,51 @@ class Platform(pulumi.ComponentResource):
         self.images = self.image_config.images
         self.pull_secrets = self.image_config.pull_secrets
         self.namespaces = pulumi.Output.from_input(sorted(config.namespaces))
-        self.register_outputs(
-            {"images": self.images, "pull_secrets": self.pull_secrets, "namespaces": self.namespaces}
+        outputs: dict[str, object] = {
+            "images": self.images,
+            "pull_secrets": self.pull_secrets,
+            "namespaces": self.namespaces,
+        }
+        if self.registry is not None:
+            outputs["registry"] = self.registry_summary()
+        self.register_outputs(outputs)
+
+    def registry_summary(self) -> pulumi.Output[dict[str, object]]:
+        """What a downstream stack needs to pull from the platform registry (no secrets)."""
+        assert self.registry is not None
+        return pulumi.Output.all(
+            endpoint=self.registry.endpoint,
+            caBundle=self.registry.ca_bundle,
+            username=self.registry.username,
+            caches=self.registry.caches,
+        ).apply(lambda values: dict(values))
+
+    def _registry(
+        self,
+        name: str,
+        config: StackConfig,
+        table: ImageTable,
+        namespace_resources: Mapping[str, pulumi.Resource],
+    ) -> PrivateRegistry:
+        settings = config.registry
+        assert settings is not None
+        image = table.resolved("registry/registry") if settings.mode != "external" else None
+        namespace = settings.namespace if settings.mode == "in-cluster" else None
+        password = pulumi.Output.secret(settings.password) if settings.password else None
+        return PrivateRegistry(
+            f"{name}-registry",
+            PrivateRegistryArgs(
+                settings=settings,
+                image=image,
+                pull_secrets=table.pull_secrets_for(namespace),
+                labels={"airlock/environment": config.environment},
+                namespace_resource=namespace_resources.get(namespace) if namespace else None,
+                external_password=password,
+                upstream_passwords={
+                    cache.upstream: pulumi.Output.secret(cache.password)
+                    for cache in settings.caches
+                    if cache.password is not None
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )

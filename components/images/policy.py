@@ -347,6 +347,15 @@ class ImagePolicy(StrictModel):
             seen[rule.source] = index
         return self
 
+    def without_targets(self, hosts: Iterable[str]) -> ImagePolicy:
+        """This policy without the registry override and mirror rules that point at ``hosts``."""
+        avoided = set(hosts)
+        registry = self.registry
+        if registry is not None and registry.to.partition("/")[0] in avoided:
+            registry = None
+        mirrors = tuple(rule for rule in self.mirrors if rule.to.partition("/")[0] not in avoided)
+        return self.model_copy(update={"registry": registry, "mirrors": mirrors})
+
     def trust(self, domain: str) -> RegistryTrust:
         return self.registries.get(domain, RegistryTrust())
 

@@ -34,6 +34,9 @@ class ImageRequest:
     namespace: str | None = None
     """Namespace whose pods pull it; None when no pod in the cluster pulls it (an image for
     the operator's own machine, such as vcluster's background proxy)."""
+    avoid: tuple[str, ...] = ()
+    """Registries (host[:port]) this image must not come from: a registry's own image cannot
+    be pulled from itself, so rules that point there are skipped for it."""
 
     @property
     def consumer(self) -> str:
@@ -178,7 +181,8 @@ def build_table(
         if request.name in resolved:
             continue
         try:
-            resolved[request.name] = resolve(request.source, policy, lock, name=request.name)
+            scoped = policy.without_targets(request.avoid) if request.avoid else policy
+            resolved[request.name] = resolve(request.source, scoped, lock, name=request.name)
         except PolicyError as error:
             problems.append(error)
     if problems:

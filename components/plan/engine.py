@@ -30,7 +30,14 @@ from pulumi.runtime import settings as pulumi_settings
 
 from .stackfiles import read_stack_files
 
-__all__ = ["PlanError", "RecordedResource", "Recording", "record_program"]
+__all__ = [
+    "COMPUTED_OUTPUTS",
+    "PlanError",
+    "RecordedResource",
+    "Recording",
+    "computed_placeholder",
+    "record_program",
+]
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -68,11 +75,32 @@ class Recording:
         return [resource for resource in self.resources if resource.type == type_token]
 
 
+# Outputs that providers compute at deploy time. The plan cannot know them; it shows a stable,
+# labelled placeholder so that everything derived from them stays visible and deterministic.
+COMPUTED_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+    "random:index/randomString:RandomString": ("result",),
+    "tls:index/privateKey:PrivateKey": ("privateKeyPem", "publicKeyPem", "privateKeyPemPkcs8"),
+    "tls:index/selfSignedCert:SelfSignedCert": ("certPem",),
+    "tls:index/certRequest:CertRequest": ("certRequestPem",),
+    "tls:index/locallySignedCert:LocallySignedCert": ("certPem",),
+    "docker:index/remoteImage:RemoteImage": ("imageId", "repoDigest"),
+}
+
+
+def computed_placeholder(name: str, output: str) -> str:
+    return f"[computed at deploy: {name}.{output}]"
+
+
 class _PlanMocks(pulumi.runtime.Mocks):
-    """Every resource echoes its inputs as its state, with a deterministic id."""
+    """Every resource echoes its inputs as its state, with a deterministic id; outputs only a
+    provider can compute get a labelled placeholder."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
+        state = dict(args.inputs)
+        for output in COMPUTED_OUTPUTS.get(args.typ, ()):
+            state.setdefault(output, computed_placeholder(args.name, output))
+        return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return {}, []

@@ -65,6 +65,15 @@ def bad_lock_file(values: Values, secrets: set[str]) -> None:
     values["airlock:lockFile"] = str(directory / "images.lock")
 
 
+def registry(data: dict[str, Any], secret: bool = False) -> Callable[[Values, set[str]], None]:
+    def mutate(values: Values, secrets: set[str]) -> None:
+        values["airlock:registry"] = data
+        if secret:
+            secrets.add("airlock:registry")
+
+    return mutate
+
+
 CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
     ("environment-not-dns", set_key("airlock:environment", "Dev_1"), "airlock:environment", "DNS-1123 label"),
     ("environment-empty", set_key("airlock:environment", ""), "airlock:environment", "DNS-1123 label"),

@@ -21,12 +21,20 @@ def secrets_by_namespace(recording) -> dict[str, dict]:
     return {
         manifest["metadata"]["namespace"]: manifest
         for manifest in kubernetes_objects(recording)
-        if manifest["kind"] == "Secret"
+        if manifest["kind"] == "Secret" and manifest["type"] == "kubernetes.io/dockerconfigjson"
     }
 
 
 def test_secret_only_in_namespaces_whose_pods_pull_from_a_credentialed_registry():
     values, secrets = stack_values("staging")
+    del values["airlock:registry"]  # logins given by hand here; the registry case is below
+    values["airlock:images"].update(
+        registry={"to": "registry.staging.example.com"},
+        mirrors=[
+            {"source": "docker.io", "to": "docker-io.cache.staging.example.com", "layout": "flatten"},
+            {"source": "ghcr.io", "to": "ghcr-io.cache.staging.example.com", "layout": "flatten"},
+        ],
+    )
     values["airlock:namespaces"] = {"airlock-system": {}, "apps": {}, "batch": {}, "idle": {}}
     values["airlock:workloadImages"] = {
         "apps/web": {"image": "nginx:1.27", "namespace": "apps"},  # docker.io cache: credentialed
@@ -51,15 +59,31 @@ def test_secret_only_in_namespaces_whose_pods_pull_from_a_credentialed_registry(
     assert base64.b64decode(batch["registry.staging.example.com"]["auth"]) == b"reg:p2"
 
 
+def test_platform_registry_login_reaches_the_pull_secrets_automatically():
+    from components.plan.engine import computed_placeholder
+
+    by_namespace = secrets_by_namespace(run_stack("staging"))
+    assert sorted(by_namespace) == ["apps"]  # the registry's own image comes from upstream
+    auths = json.loads(by_namespace["apps"]["stringData"][".dockerconfigjson"])["auths"]
+    assert sorted(auths) == ["docker-io.registry.staging.example.com"]  # only what apps pulls from
+    login = auths["docker-io.registry.staging.example.com"]
+    assert login["username"] == "airlock"
+    assert login["password"] == computed_placeholder("airlock-registry-login", "result")
+
+
 def test_secret_waits_for_its_namespace():
     recording = run_stack("staging")
-    secret = next(r for r in recording.resources if r.type == "kubernetes:core/v1:Secret")
+    secret = next(
+        r
+        for r in recording.resources
+        if r.type == "kubernetes:core/v1:Secret" and r.inputs["type"] == "kubernetes.io/dockerconfigjson"
+    )
     namespace = next(
         r
         for r in recording.resources
         if r.type == "kubernetes:core/v1:Namespace" and r.name.endswith("-apps")
     )
-    assert secret.dependencies == [namespace.urn]
+    assert namespace.urn in secret.dependencies
 
 
 def test_no_credentials_means_no_secrets():
@@ -73,6 +97,9 @@ def test_no_credentials_means_no_secrets():
 
 def test_existing_namespace_is_not_created_but_gets_its_secret():
     values, secrets = stack_values("staging")
+    del values["airlock:registry"]
+    values["airlock:registryCredentials"] = {"docker.io": {"username": "u", "password": "p"}}
+    secrets.add("airlock:registryCredentials")
     values["airlock:namespaces"] = {"default": {"create": False}}
     values["airlock:workloadImages"] = {"apps/web": {"image": "nginx:1.27", "namespace": "default"}}
     recording = run_stack("staging", values, secrets)

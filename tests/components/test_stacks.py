@@ -61,8 +61,11 @@ def test_plan_document_shape(recordings, stack):
 def test_known_secret_never_appears_in_any_plan_output():
     values, secrets = stack_values("staging")
     known = "Sup3r-Secret-Value-41"
-    for login in values["airlock:registryCredentials"].values():
-        login["password"] = known
+    values["airlock:registryCredentials"] = {"quay.io": {"username": "robot", "password": known}}
+    values["airlock:workloadImages"]["apps/quay"] = {"image": "quay.io/team/tool:1.0", "namespace": "apps"}
+    # pulled straight from quay.io, with the login given in config
+    values["airlock:images"]["overrides"] = {"apps/quay": {"image": "quay.io/team/tool:1.0"}}
+    secrets.add("airlock:registryCredentials")
     recording = run_stack("staging", values, secrets)
     document = build_document(recording)
     text = dumps(document)
@@ -72,18 +75,22 @@ def test_known_secret_never_appears_in_any_plan_output():
     assert known not in buffer.getvalue()
     secret_objects = [r for r in document["resources"] if r["type"] == "kubernetes:core/v1:Secret"]
     assert secret_objects and all(r["inputs"]["stringData"] == "[secret]" for r in secret_objects)
+    assert document["outputs"]["registryPassword"] == "[secret]"
+    assert document["outputs"]["registryPullSecretPayload"] == "[secret]"
     # the value really went into the payload: only the plan output masks it
     import base64
 
     payloads = [
-        m["stringData"][".dockerconfigjson"] for m in kubernetes_objects(recording) if m["kind"] == "Secret"
+        m["stringData"][".dockerconfigjson"]
+        for m in kubernetes_objects(recording)
+        if m["kind"] == "Secret" and m["type"] == "kubernetes.io/dockerconfigjson"
     ]
     decoded = [
         base64.b64decode(entry["auth"]).decode()
         for payload in payloads
         for entry in json.loads(payload)["auths"].values()
     ]
-    assert decoded and all(text.endswith(":" + known) for text in decoded)
+    assert decoded and any(text == f"robot:{known}" for text in decoded)
 
 
 def test_integers_stay_integers_and_secret_exports_are_masked(recordings):
@@ -102,12 +109,15 @@ def test_prod_pins_every_image_and_dev_allows_tags(recordings):
     prod = build_document(recordings["prod"])["images"]
     assert prod and all("@sha256:" in image["final"] for image in prod)
     assert all(image["final"].startswith("registry.prod.example.com/") for image in prod)
-    dev = build_document(recordings["dev"])["images"]
-    assert all(image["final"].startswith("localhost:5001/docker.io/") for image in dev)
-    assert all("@" not in image["final"] for image in dev)
+    dev = {image["name"]: image for image in build_document(recordings["dev"])["images"]}
+    workloads = [image for name, image in dev.items() if name.startswith("apps/")]
+    assert workloads and all(image["final"].startswith("localhost:5001/docker.io/") for image in workloads)
+    assert all("@" not in image["final"] for image in dev.values())
+    # the registry's own image cannot come from the registry it runs
+    assert dev["registry/registry"]["final"] == "docker.io/library/registry:3.0.0"
 
 
 def test_staging_images_come_through_the_caches(recordings):
     staging = {image["name"]: image for image in build_document(recordings["staging"])["images"]}
-    assert staging["apps/web"]["final"] == "docker-io.cache.staging.example.com/library/nginx:1.27"
+    assert staging["apps/web"]["final"] == "docker-io.registry.staging.example.com/library/nginx:1.27"
     assert staging["apps/web"]["pull_secrets"] == ["airlock-pull"]

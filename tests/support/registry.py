@@ -6,6 +6,7 @@ stopped by PID. Nothing listens anywhere but 127.0.0.1.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import ssl
@@ -101,6 +102,7 @@ def start_registry_with_config(
     ca: KeyPair | None,
     username: str | None = None,
     password: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> RunningRegistry:
     if shutil.which(REGISTRY_BINARY) is None:
         raise RuntimeError("docker-registry is not installed; run 'make system-deps'")
@@ -113,6 +115,7 @@ def start_registry_with_config(
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         cwd=directory,
+        env={**os.environ, **(env or {})},
     )
     registry = RunningRegistry("127.0.0.1", port, directory, process, ca, username, password, log)
     _wait_ready(registry)
