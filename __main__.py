@@ -22,3 +22,9 @@ if platform.registry is not None:
     if platform.registry.password is not None:
         pulumi.export("registryPassword", platform.registry.password)  # secret
         pulumi.export("registryPullSecretPayload", platform.registry.pull_secret_payload)  # secret
+if platform.tenants:
+    pulumi.export("tenants", platform.tenant_summary())
+    pulumi.export(  # secret: one kubeconfig per tenant
+        "tenantKubeconfigs",
+        pulumi.Output.secret({tenant: cluster.kubeconfig for tenant, cluster in platform.tenants.items()}),
+    )

@@ -24,6 +24,8 @@ __all__ = ["app", "main"]
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="airlock: one door for container images.")
 plan_app = typer.Typer(help="Show what a stack declares, offline (no CLI, no cluster, no credentials).")
 app.add_typer(plan_app, name="plan")
+images_app = typer.Typer(help="The images a stack needs, and their lockfile.", no_args_is_help=True)
+app.add_typer(images_app, name="images")
 
 stderr = Console(stderr=True, soft_wrap=True)
 
@@ -131,6 +133,77 @@ def plan_diff(
         render_diff(difference, _console())
     if exit_code and not difference.empty:
         raise typer.Exit(1)
+
+
+def _stack_table(project_dir: Path, stack: str, *, ignore_lock: bool) -> Any:
+    from .config import ConfigError, load_stack_config
+    from .plan.stackfiles import StackFilesError, read_stack_files
+
+    try:
+        files = read_stack_files(project_dir, stack)
+        return load_stack_config(
+            files.config, files.secret_keys, stack=stack, project_dir=project_dir, ignore_lock=ignore_lock
+        )
+    except (ConfigError, StackFilesError) as error:
+        stderr.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@images_app.command("list")
+def images_list(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
+    project_dir: Annotated[
+        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
+    ] = None,
+) -> None:
+    """Every image the stack needs: consumer, role, namespace, source and final reference."""
+    from rich.table import Table
+
+    root = project_dir.resolve() if project_dir else find_project_dir()
+    loaded = _stack_table(root, stack, ignore_lock=False)
+    rows = [
+        {key: entry[key] for key in ("consumer", "role", "namespace", "source", "final", "pull_policy")}
+        for entry in loaded.table.as_list()
+    ]
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True) + "\n")
+        return
+    table = Table(title=f"images of stack {stack}")
+    for column in ("consumer", "role", "namespace", "source", "final"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["consumer"], row["role"], row["namespace"] or "-", row["source"], row["final"])
+    _console().print(table)
+
+
+@images_app.command("placeholders")
+def images_placeholders(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    project_dir: Annotated[
+        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
+    ] = None,
+) -> None:
+    """Offline only: give every source image without a lock entry a recognisable placeholder
+    digest, so a `pin: required` stack can be planned without registry access. Every plan
+    warns about each placeholder; a pull by one fails. Resolve real digests before deploying."""
+    from .images.lock import Lockfile, placeholder_entry
+
+    root = project_dir.resolve() if project_dir else find_project_dir()
+    loaded = _stack_table(root, stack, ignore_lock=True)
+    path = root / loaded.config.lock_file
+    lock = Lockfile.load(path)
+    added = 0
+    for source in loaded.table.sources:
+        if source.digest is None and lock.get(source) is None:
+            lock = lock.with_entry(source, placeholder_entry(source))
+            added += 1
+    lock.write(path)
+    stderr.print(
+        f"{path.name}: {added} placeholder entr{'y' if added == 1 else 'ies'} added, {len(lock)} in all"
+    )
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from .images.policy import ImagePolicy, StrictModel
 from .images.reference import InvalidReferenceError, parse
 from .images.table import ImageRequest, ImageTable, build_table, catalog_request
 from .registry_spec import RegistrySettings, derive_policy
+from .vcluster_spec import VClusterSettings, background_proxy_request, tenant_requests
 
 __all__ = [
     "CONFIG_NAMESPACE",
@@ -104,6 +105,7 @@ class StackConfig(StrictModel):
         default_factory=dict, description="Application images by logical name '<group>/<role>'."
     )
     registry: RegistrySettings | None = Field(None, description="The platform's own registry.")
+    vcluster: VClusterSettings | None = Field(None, description="vcluster tenants.")
 
     @field_validator("environment")
     @classmethod
@@ -154,6 +156,11 @@ class StackConfig(StrictModel):
             ImageRequest(name=name, source=workload.image, namespace=workload.namespace)
             for name, workload in sorted(self.workload_images.items())
         ]
+        if self.vcluster is not None and self.vcluster.tenants:
+            sources = {name: workload.image for name, workload in self.workload_images.items()}
+            for tenant in self.vcluster.tenants:
+                requests += tenant_requests(tenant, self.vcluster, sources)
+            requests.append(background_proxy_request())
         if self.registry is not None and self.registry.mode != "external":
             # The registry's own image can never come from the registry itself.
             namespace = self.registry.namespace if self.registry.mode == "in-cluster" else None
@@ -164,6 +171,13 @@ class StackConfig(StrictModel):
                 )
             )
         return requests
+
+    def all_namespaces(self) -> dict[str, NamespaceSpec]:
+        """Declared namespaces plus each tenant's host namespace (created unless declared)."""
+        namespaces = dict(self.namespaces)
+        for tenant in self.vcluster.tenants if self.vcluster else ():
+            namespaces.setdefault(tenant.host_namespace, NamespaceSpec())
+        return namespaces
 
     def effective_policy(self) -> ImagePolicy:
         """The stack's policy completed by its registry (see registry_spec.derive_policy)."""
@@ -414,8 +428,13 @@ def load_stack_config(
     *,
     stack: str,
     project_dir: str | Path = ".",
+    ignore_lock: bool = False,
 ) -> LoadedConfig:
-    """Validate the raw config of ``stack``; raise :class:`ConfigError` with every problem."""
+    """Validate the raw config of ``stack``; raise :class:`ConfigError` with every problem.
+
+    ``ignore_lock`` resolves without pinning (``pin: off``, no lockfile): what ``airlock images``
+    uses to learn which source images a stack needs before the lock exists.
+    """
     secrets = frozenset(secret_keys)
     problems: list[ConfigProblem] = []
     data = _raw_to_data(raw, stack, problems)
@@ -438,11 +457,14 @@ def load_stack_config(
     if problems:
         raise ConfigError(stack, problems)
 
+    policy = config.effective_policy()
+    if ignore_lock:
+        policy = policy.model_copy(update={"pin": "off"})
     try:
         table = build_table(
             config.image_requests(),
-            config.effective_policy(),
-            lock,
+            policy,
+            None if ignore_lock else lock,
             credential_registries=config.credential_registries(),
             pull_secret_name=config.pull_secret_name,
         )

@@ -6,6 +6,7 @@ happen before this component registers itself, so a bad policy registers nothing
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -90,13 +91,14 @@ class ImageConfig(pulumi.ComponentResource):
         for warning in self.table.warnings:
             pulumi.log.warn(warning, self)
         secret_names: dict[str, str] = {}
+        self.secrets: dict[str, pulumi.Resource] = {}
         for namespace, registries in self.table.secret_registries.items():
             logins: list[pulumi.Input[str]] = []
             for registry in registries:
                 logins += [args.credentials[registry].username, args.credentials[registry].password]
             payload = _secret_payload(registries, logins)
             depends = [args.namespace_resources[namespace]] if namespace in args.namespace_resources else []
-            k8s.core.v1.Secret(
+            self.secrets[namespace] = k8s.core.v1.Secret(
                 f"{name}-pull-{namespace}",
                 metadata={
                     "name": args.pull_secret_name,
@@ -108,8 +110,10 @@ class ImageConfig(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
             )
             secret_names[namespace] = args.pull_secret_name
-        self.images = pulumi.Output.from_input(self.table.as_list())
-        self.pull_secrets = pulumi.Output.from_input(secret_names)
+        # One Output per table (not one per nested value): the table is plain data known now.
+        table_json = json.dumps(self.table.as_list())
+        self.images = pulumi.Output.from_input(table_json).apply(json.loads)
+        self.pull_secrets = pulumi.Output.from_input(json.dumps(secret_names)).apply(json.loads)
         self.register_outputs({"images": self.images, "pull_secrets": self.pull_secrets})
 
     # Consumers read decisions at plan time, in their own format.

@@ -22,6 +22,8 @@ from .image_config import MANAGED_BY, ImageConfig, ImageConfigArgs, RegistryLogi
 from .images.lock import Lockfile
 from .images.table import ImageTable, build_table
 from .registry import PrivateRegistry, PrivateRegistryArgs
+from .vcluster_spec import tenant_image_name
+from .virtual_cluster import VirtualCluster, VirtualClusterArgs
 
 __all__ = ["Platform", "PlatformArgs"]
 
@@ -59,7 +61,7 @@ class Platform(pulumi.ComponentResource):
         super().__init__("airlock:index:Platform", name, None, opts)
         labels = {**MANAGED_BY, "airlock/environment": config.environment}
         namespace_resources: dict[str, pulumi.Resource] = {}
-        for namespace, spec in sorted(config.namespaces.items()):
+        for namespace, spec in sorted(config.all_namespaces().items()):
             if spec.create:
                 namespace_resources[namespace] = k8s.core.v1.Namespace(
                     f"{name}-ns-{namespace}",
@@ -88,9 +90,10 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.tenants = self._tenants(name, config, table, namespace_resources)
         self.images = self.image_config.images
         self.pull_secrets = self.image_config.pull_secrets
-        self.namespaces = pulumi.Output.from_input(sorted(config.namespaces))
+        self.namespaces = pulumi.Output.from_input(sorted(config.all_namespaces()))
         outputs: dict[str, object] = {
             "images": self.images,
             "pull_secrets": self.pull_secrets,
@@ -98,7 +101,55 @@ class Platform(pulumi.ComponentResource):
         }
         if self.registry is not None:
             outputs["registry"] = self.registry_summary()
+        if self.tenants:
+            outputs["tenants"] = self.tenant_summary()
         self.register_outputs(outputs)
+
+    def _tenants(
+        self,
+        name: str,
+        config: StackConfig,
+        table: ImageTable,
+        namespace_resources: Mapping[str, pulumi.Resource],
+    ) -> dict[str, VirtualCluster]:
+        if config.vcluster is None:
+            return {}
+        tenants: dict[str, VirtualCluster] = {}
+        translate = tuple(sorted(config.workload_images))
+        for tenant in config.vcluster.tenants:
+            namespace = tenant.host_namespace
+            extra = tuple(tenant_image_name(image) for image in tenant.translate_images)
+            names = table.names_in(namespace)
+            tenants[tenant.name] = VirtualCluster(
+                f"{name}-vcluster-{tenant.name}",
+                VirtualClusterArgs(
+                    tenant=tenant,
+                    images={image: table.resolved(image) for image in names},
+                    translate=translate + extra,
+                    pull_secrets=table.pull_secrets_for(namespace),
+                    background_proxy=table.resolved("vcluster/background-proxy"),
+                    chart=config.vcluster.chart,
+                    namespace_resource=namespace_resources.get(namespace),
+                    pull_secret_resources=[self.image_config.secrets[namespace]]
+                    if namespace in self.image_config.secrets
+                    else [],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return tenants
+
+    def tenant_summary(self) -> pulumi.Output[dict[str, object]]:
+        """Per tenant: host namespace, background proxy image and connect commands (no secrets)."""
+        return pulumi.Output.from_input(
+            {
+                tenant: {
+                    "namespace": cluster.namespace,
+                    "backgroundProxyImage": cluster.background_proxy_image,
+                    "connectCommand": cluster.connect_command,
+                }
+                for tenant, cluster in sorted(self.tenants.items())
+            }
+        )
 
     def registry_summary(self) -> pulumi.Output[dict[str, object]]:
         """What a downstream stack needs to pull from the platform registry (no secrets)."""

@@ -19,6 +19,7 @@ spellings of one image can never hold two digests.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -84,6 +85,25 @@ class LockReport:
     @property
     def ok(self) -> bool:
         return not self.missing
+
+
+PLACEHOLDER_SEED = "airlock-offline-placeholder:"
+
+
+def placeholder_entry(reference: ImageReference | str) -> LockEntry:
+    """A recognisable stand-in digest for an image whose registry cannot be reached.
+
+    ``sha256("airlock-offline-placeholder:<source>")``: no registry serves it, so a pull by it
+    fails loudly, and :func:`is_placeholder` lets every resolution warn about it. Written only
+    by ``airlock images lock --offline-placeholders``, for plans made without network access.
+    """
+    key = lock_key(reference)
+    digest = "sha256:" + hashlib.sha256((PLACEHOLDER_SEED + key).encode()).hexdigest()
+    return LockEntry(digest=digest, media_type="application/vnd.airlock.offline-placeholder")
+
+
+def is_placeholder(reference: ImageReference | str, entry: LockEntry) -> bool:
+    return entry.digest == placeholder_entry(reference).digest
 
 
 def lock_key(reference: ImageReference | str) -> str:

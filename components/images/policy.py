@@ -21,12 +21,13 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from .errors import PolicyError, PolicyErrors, UnpinnedImageError
+from .lock import Lockfile, is_placeholder
 from .reference import (
     ImageReference,
     InvalidReferenceError,
@@ -37,9 +38,6 @@ from .reference import (
     validate_path,
     validate_tag,
 )
-
-if TYPE_CHECKING:
-    from .lock import Lockfile
 
 __all__ = [
     "ImageOverride",
@@ -500,6 +498,15 @@ def resolve(
         explicit = override is not None and (override.digest or (override.image and "@" in override.image))
         digest_from = "override" if explicit else "source"
     lock_entry = lock.get(wanted) if lock is not None and wanted.tag and policy.pin != "off" else None
+    if lock_entry is not None and is_placeholder(wanted, lock_entry):
+        # Offline stand-ins satisfy only `pin: required` (so such a stack can be planned);
+        # `preferred` treats them as absent. Either way every plan says so.
+        warnings.append(
+            f"{label}: images.lock holds an offline placeholder digest for {wanted.without_digest()}; "
+            f"run '{LOCK_COMMAND}' with registry access before deploying"
+        )
+        if policy.pin != "required":
+            lock_entry = None
     if lock_entry is not None and final.digest is None:
         final = final.with_digest(lock_entry.digest)
         digest_from = "lock"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .catalog import CATALOG
 from .errors import PolicyError, PolicyErrors
@@ -75,19 +75,36 @@ class TableEntry:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ImageTable:
     entries: tuple[TableEntry, ...]
     secret_registries: Mapping[str, tuple[str, ...]]
     """namespace -> registries (host[:port]) whose credentials its pull secret holds."""
     pull_secret_name: str
+    _by_name: dict[str, TableEntry] = field(init=False, repr=False, compare=False)
+    _by_namespace: dict[str | None, list[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, TableEntry] = {}
+        by_namespace: dict[str | None, list[str]] = {}
+        for entry in self.entries:
+            by_name.setdefault(entry.request.name, entry)
+            by_namespace.setdefault(entry.request.namespace, []).append(entry.request.name)
+        object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "_by_namespace", by_namespace)
 
     def entry(self, name: str) -> TableEntry:
-        for entry in self.entries:
-            if entry.request.name == name:
-                return entry
-        known = ", ".join(sorted({e.request.name for e in self.entries}))
-        raise KeyError(f"image {name!r} was not requested from this ImageConfig (requested: {known})")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(sorted(self._by_name))
+            raise KeyError(
+                f"image {name!r} was not requested from this ImageConfig (requested: {known})"
+            ) from None
+
+    def names_in(self, namespace: str | None) -> list[str]:
+        """Logical names of the images whose pods run in ``namespace``."""
+        return list(self._by_namespace.get(namespace, []))
 
     def resolved(self, name: str) -> ResolvedImage:
         return self.entry(name).resolved
@@ -99,10 +116,8 @@ class ImageTable:
 
     @property
     def warnings(self) -> list[str]:
-        seen: list[str] = []
-        for entry in self.entries:
-            seen.extend(w for w in entry.resolved.warnings if w not in seen)
-        return seen
+        """Each distinct warning once, in table order."""
+        return list(dict.fromkeys(w for entry in self.entries for w in entry.resolved.warnings))
 
     @property
     def sources(self) -> list[ImageReference]:

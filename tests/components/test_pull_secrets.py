@@ -28,6 +28,7 @@ def secrets_by_namespace(recording) -> dict[str, dict]:
 def test_secret_only_in_namespaces_whose_pods_pull_from_a_credentialed_registry():
     values, secrets = stack_values("staging")
     del values["airlock:registry"]  # logins given by hand here; the registry case is below
+    del values["airlock:vcluster"]
     values["airlock:images"].update(
         registry={"to": "registry.staging.example.com"},
         mirrors=[
@@ -63,7 +64,8 @@ def test_platform_registry_login_reaches_the_pull_secrets_automatically():
     from components.plan.engine import computed_placeholder
 
     by_namespace = secrets_by_namespace(run_stack("staging"))
-    assert sorted(by_namespace) == ["apps"]  # the registry's own image comes from upstream
+    # not airlock-system: the registry's own image comes from upstream
+    assert sorted(by_namespace) == ["apps", "vcluster-team-a", "vcluster-team-b"]
     auths = json.loads(by_namespace["apps"]["stringData"][".dockerconfigjson"])["auths"]
     assert sorted(auths) == ["docker-io.registry.staging.example.com"]  # only what apps pulls from
     login = auths["docker-io.registry.staging.example.com"]
@@ -98,6 +100,7 @@ def test_no_credentials_means_no_secrets():
 def test_existing_namespace_is_not_created_but_gets_its_secret():
     values, secrets = stack_values("staging")
     del values["airlock:registry"]
+    del values["airlock:vcluster"]
     values["airlock:registryCredentials"] = {"docker.io": {"username": "u", "password": "p"}}
     secrets.add("airlock:registryCredentials")
     values["airlock:namespaces"] = {"default": {"create": False}}
