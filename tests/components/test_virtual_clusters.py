@@ -173,3 +173,34 @@ def test_tenant_namespaces_are_created_by_the_platform(recordings):
         if r.type == "kubernetes:core/v1:Namespace"
     }
     assert {"vcluster-payments", "vcluster-search"} <= names
+
+
+def test_chart_can_come_from_an_oci_mirror():
+    from .conftest import run_stack, stack_values
+
+    values, secrets = stack_values("staging")
+    values["airlock:vcluster"]["chart"] = {
+        "repository": "oci://registry.staging.example.com/charts/",
+        "version": "0.36.1",
+    }
+    for chart in charts(run_stack("staging", values, secrets)).values():
+        assert chart["chart"] == "oci://registry.staging.example.com/charts/vcluster"
+        assert "repositoryOpts" not in chart
+
+
+def test_values_collision_is_warned_and_the_policy_wins():
+    from .conftest import run_stack, stack_values
+
+    values, secrets = stack_values("dev")
+    values["airlock:vcluster"]["tenants"][0]["values"] = {
+        "controlPlane": {"coredns": {"deployment": {"image": "coredns/coredns:1.0.0", "replicas": 2}}}
+    }
+    recording = run_stack("dev", values, secrets)
+    chart = charts(recording)["airlock-vcluster-team-a-chart"]["values"]["controlPlane"]["coredns"][
+        "deployment"
+    ]
+    assert chart == {"image": "localhost:5001/docker.io/coredns/coredns:1.14.2", "replicas": 2}
+    assert any(
+        "values.controlPlane.coredns.deployment.image is set by the image policy" in w
+        for w in recording.warnings
+    )
