@@ -38,7 +38,7 @@ class OutputFormat(StrEnum):
 def _console() -> Console:
     """Wide enough for image references when writing to a pipe or a CI log."""
     console = Console()
-    return console if console.is_terminal else Console(width=200)
+    return console if console.is_terminal else Console(width=200, soft_wrap=True)
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -204,6 +204,264 @@ def images_placeholders(
     stderr.print(
         f"{path.name}: {added} placeholder entr{'y' if added == 1 else 'ies'} added, {len(lock)} in all"
     )
+
+
+AuthfileOption = Annotated[
+    str | None,
+    typer.Option("--authfile", help="dockerconfigjson with logins (default: $REGISTRY_AUTH_FILE)."),
+]
+CaFileOption = Annotated[
+    list[str] | None, typer.Option("--ca-file", help="HOST=PATH: trust PATH's CA for HOST (repeatable).")
+]
+InsecureOption = Annotated[
+    list[str] | None, typer.Option("--insecure", help="HOST: plain HTTP for this registry only (repeatable).")
+]
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel requests.")]
+
+
+def _client(policy: Any, authfile: str | None, ca_files: list[str] | None, insecure: list[str] | None) -> Any:
+    from .images.errors import PolicyError
+    from .oci.client import RegistryClient
+    from .oci.supply import load_credentials, transports_for
+
+    cas: dict[str, str] = {}
+    for item in ca_files or []:
+        host, sep, path = item.partition("=")
+        if not sep or not host or not path:
+            raise typer.BadParameter(f"{item!r} is not HOST=PATH", param_hint="--ca-file")
+        cas[host] = path
+    try:
+        credentials = load_credentials(authfile)
+        transports = transports_for(policy, cas, insecure or [])
+    except (OSError, PolicyError) as error:
+        stderr.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    return RegistryClient(credentials, transports)
+
+
+def _fail(error: Exception) -> typer.Exit:
+    stderr.print(f"[red]error:[/red] {error}", highlight=False)
+    return typer.Exit(1)
+
+
+@images_app.command("lock")
+def images_lock(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if images.lock would change; write nothing.")
+    ] = False,
+    from_mirror: Annotated[
+        bool, typer.Option("--from-mirror", help="Resolve at the final location.")
+    ] = False,
+    authfile: AuthfileOption = None,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = None,
+    workers: WorkersOption = 16,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
+    project_dir: Annotated[
+        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
+    ] = None,
+) -> None:
+    """Resolve the digest of every source image and write images.lock atomically."""
+    from .images.lock import Lockfile
+    from .oci.client import RegistryError
+    from .oci.supply import lock_sources
+
+    root = project_dir.resolve() if project_dir else find_project_dir()
+    loaded = _stack_table(root, stack, ignore_lock=True)
+    locations = {
+        str(e.resolved.source.without_digest()): e.resolved.final.without_digest()
+        for e in loaded.table.entries
+    }
+    path = root / loaded.config.lock_file
+    with _client(loaded.config.effective_policy(), authfile, ca_file, insecure) as client:
+        try:
+            resolved = lock_sources(
+                client,
+                loaded.table.sources,
+                locate=(lambda source: locations[str(source)]) if from_mirror else None,
+                workers=workers,
+            )
+        except RegistryError as error:
+            raise _fail(error) from None
+    old = Lockfile.load(path)
+    merged = old
+    for key, entry in resolved.entries.items():
+        merged = merged.with_entry(key, entry)
+    changes = old.diff(merged)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(
+            json.dumps({"changes": [str(c) for c in changes], "entries": len(merged)}, indent=2) + "\n"
+        )
+    else:
+        for change in changes:
+            _console().print(str(change), highlight=False)
+        _console().print(f"{len(resolved)} images resolved, {len(changes)} change(s)")
+    if check:
+        if changes:
+            raise typer.Exit(1)
+        return
+    merged.write(path)
+
+
+@images_app.command("mirror")
+def images_mirror(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", help="os/arch to copy (default: all).")
+    ] = None,
+    authfile: AuthfileOption = None,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
+    project_dir: Annotated[
+        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
+    ] = None,
+) -> None:
+    """Copy every image the stack needs into its registry, under the final reference."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+    from rich.table import Table
+
+    from .images.lock import Lockfile
+    from .oci.client import RegistryError
+    from .oci.supply import mirror_images, mirror_pairs
+
+    root = project_dir.resolve() if project_dir else find_project_dir()
+    loaded = _stack_table(root, stack, ignore_lock=True)
+    lock = Lockfile.load(root / loaded.config.lock_file)
+    registry = loaded.config.registry
+    caches = (
+        registry.cache_endpoints().values() if registry is not None and registry.mode == "in-cluster" else ()
+    )
+    pairs = mirror_pairs(loaded.table.entries, lock, [c.partition("/")[0] for c in caches])
+    with _client(loaded.config.effective_policy(), authfile, ca_file, insecure) as client:
+        progress = Progress(
+            "{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=Console(stderr=True),
+            disable=output_format is OutputFormat.json,
+        )
+        with progress:
+            task = progress.add_task(f"mirroring {len(pairs)} images", total=None)
+            try:
+                reports = mirror_images(
+                    client, pairs, platforms=platform, progress=lambda n: progress.advance(task, n)
+                )
+            except RegistryError as error:
+                raise _fail(error) from None
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps([r.as_dict() for r in reports], indent=2) + "\n")
+        return
+    table = Table(title=f"mirror of stack {stack}")
+    for column in (
+        "destination",
+        "digest",
+        "copied",
+        "skipped",
+        "mounted",
+        "bytes uploaded",
+        "bytes skipped",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in reports:
+        table.add_row(
+            r.destination,
+            r.digest[:19],
+            str(r.copied),
+            str(r.skipped),
+            str(r.mounted),
+            str(r.bytes_uploaded),
+            str(r.bytes_skipped),
+        )
+    _console().print(table)
+    total = sum(r.bytes_uploaded for r in reports)
+    _console().print(
+        f"{len(reports)} images, {total} bytes uploaded, "
+        f"{sum(r.bytes_skipped for r in reports)} bytes skipped"
+    )
+
+
+@images_app.command("verify")
+def images_verify(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    upstream: Annotated[
+        bool, typer.Option("--upstream/--no-upstream", help="Also check that upstream tags did not move.")
+    ] = True,
+    authfile: AuthfileOption = None,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
+    project_dir: Annotated[
+        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
+    ] = None,
+) -> None:
+    """Every final reference exists in the registry with the locked digest; exit 1 otherwise."""
+    from .images.lock import Lockfile
+    from .oci.supply import verify_images
+
+    root = project_dir.resolve() if project_dir else find_project_dir()
+    loaded = _stack_table(root, stack, ignore_lock=True)
+    lock = Lockfile.load(root / loaded.config.lock_file)
+    with _client(loaded.config.effective_policy(), authfile, ca_file, insecure) as client:
+        checked, problems = verify_images(client, loaded.table.entries, lock, upstream=upstream)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(
+            json.dumps({"checked": checked, "problems": [str(p) for p in problems]}, indent=2) + "\n"
+        )
+    else:
+        for problem in problems:
+            _console().print(f"[red]✗[/red] {problem}", highlight=False)
+        _console().print(f"{checked} images checked, {len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(1)
+
+
+@images_app.command("copy")
+def images_copy(
+    source: Annotated[str, typer.Argument(help="Source image reference.")],
+    destination: Annotated[str, typer.Argument(help="Destination image reference.")],
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", help="os/arch to copy (default: all).")
+    ] = None,
+    authfile: AuthfileOption = None,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = None,
+    workers: WorkersOption = 8,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
+) -> None:
+    """Copy one image (every platform of an index by default) between registries."""
+    from .images.reference import InvalidReferenceError, parse
+    from .oci.client import RegistryError
+    from .oci.copy import copy_image
+
+    try:
+        src, dst = parse(source), parse(destination)
+    except InvalidReferenceError as error:
+        raise typer.BadParameter(str(error)) from None
+    with _client(None, authfile, ca_file, insecure) as client:
+        try:
+            report = copy_image(client, src, dst, platforms=platform, workers=workers)
+        except RegistryError as error:
+            raise _fail(error) from None
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        _console().print(
+            f"{dst} = {report.digest}: {report.copied} copied, {report.skipped} skipped, "
+            f"{report.mounted} mounted, "
+            f"{report.bytes_uploaded} bytes uploaded",
+            highlight=False,
+        )
 
 
 def main() -> None:

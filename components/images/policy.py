@@ -158,11 +158,20 @@ class RegistryOverride(StrictModel):
         return not base or reference.path == base or reference.path.startswith(base + "/")
 
 
+def nest_component(domain: str) -> str:
+    """The source registry as a path component for the nest layout.
+
+    A port becomes ``_<port>`` (``registry.corp:8443`` -> ``registry.corp_8443``) and letters
+    are lowercased, since repository paths allow neither ``:`` nor uppercase.
+    """
+    return domain.lower().replace("[", "").replace("]", "").replace(":", "_")
+
+
 def relocate(reference: ImageReference, to: str, layout: str, matched_prefix: str) -> ImageReference:
     """Move ``reference`` under ``to`` with a layout; tag and digest are kept."""
     domain, _, base = to.partition("/")
     if layout == "nest":
-        parts = [base, reference.domain, reference.path]
+        parts = [base, nest_component(reference.domain), reference.path]
     elif layout == "flatten":
         parts = [base, reference.path]
     else:

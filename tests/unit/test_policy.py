@@ -421,3 +421,11 @@ def test_image_already_in_the_environment_registry_is_not_nested_again():
     # same host, outside the registry's base path: relocated like any other image
     other = resolve("registry.prod.example.com/other/web:1", pol)
     assert str(other.final) == "registry.prod.example.com/platform/registry.prod.example.com/other/web:1"
+
+
+def test_nest_layout_encodes_a_source_port_as_a_valid_path_component():
+    pol = policy(registry={"to": "mirror.example.com", "layout": "nest"})
+    assert final("registry.corp:8443/team/app:1", pol) == "mirror.example.com/registry.corp_8443/team/app:1"
+    assert final("Registry.Corp/team/app:1", pol) == "mirror.example.com/registry.corp/team/app:1"
+    with pytest.raises(PolicyError, match="cannot be mirrored"):
+        resolve("[::1]:5000/team/app:1", pol)  # '__1_5000' starts with a separator: no valid spelling

@@ -1,0 +1,174 @@
+"""The image supply chain of a stack: lock, mirror, verify (no pulumi import).
+
+Each works on the stack's image table (``load_stack_config(..., ignore_lock=True)``): the
+*source* of every image (what upstream publishes) and its *final* location (what the
+environment pulls). Images whose final registry is a pull-through cache are skipped by mirror:
+the cache fetches them on demand and refuses pushes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..images.dockerconfig import RegistryCredential, parse_dockerconfigjson
+from ..images.lock import LockEntry, Lockfile
+from ..images.policy import ImagePolicy
+from ..images.reference import ImageReference
+from ..images.table import TableEntry
+from .client import RegistryClient, RegistryError, RegistryTransport
+from .copy import CopyReport, copy_image
+
+__all__ = [
+    "VerifyProblem",
+    "load_credentials",
+    "lock_sources",
+    "mirror_images",
+    "mirror_pairs",
+    "transports_for",
+    "verify_images",
+]
+
+
+def load_credentials(authfile: str | None) -> dict[str, RegistryCredential]:
+    """From ``--authfile``, else ``REGISTRY_AUTH_FILE``; no file means anonymous access."""
+    path = authfile or os.environ.get("REGISTRY_AUTH_FILE")
+    if not path:
+        return {}
+    return parse_dockerconfigjson(Path(path).read_text(encoding="utf-8"))
+
+
+def transports_for(
+    policy: ImagePolicy | None, ca_files: Mapping[str, str], insecure: Iterable[str]
+) -> dict[str, RegistryTransport]:
+    """Trust per registry: the policy's ``registries`` plus command-line additions."""
+    transports: dict[str, RegistryTransport] = {}
+    if policy is not None:
+        for host, trust in policy.registries.items():
+            transports[host] = RegistryTransport(ca_bundle=trust.ca_bundle, insecure=trust.insecure)
+    for host, path in ca_files.items():
+        transports[host] = RegistryTransport(ca_bundle=Path(path).read_text(encoding="utf-8"))
+    for host in insecure:
+        transports[host] = RegistryTransport(insecure=True)
+    return transports
+
+
+def lock_sources(
+    client: RegistryClient,
+    sources: Iterable[ImageReference],
+    *,
+    locate: Callable[[ImageReference], ImageReference] | None = None,
+    workers: int = 16,
+) -> Lockfile:
+    """Resolve each tagged source to its index (or manifest) digest and platform digests.
+
+    ``locate`` maps a source to where it is read from (the mirror, with ``--from-mirror``)."""
+    wanted = sorted(
+        {source.without_digest() for source in sources if source.tag and not source.digest}, key=str
+    )
+
+    def resolve(source: ImageReference) -> tuple[ImageReference, LockEntry]:
+        location = locate(source) if locate else source
+        manifest = client.get_manifest(location.without_digest())
+        return source, LockEntry(manifest.digest, manifest.media_type, manifest.platforms())
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        resolved = list(pool.map(resolve, wanted))
+    lock = Lockfile()
+    for source, entry in resolved:
+        lock = lock.with_entry(source, entry)
+    return lock
+
+
+def mirror_pairs(
+    entries: Iterable[TableEntry], lock: Lockfile, caches: Iterable[str] = ()
+) -> list[tuple[ImageReference, ImageReference]]:
+    """(source pinned by the lock when it can be, destination) for every image to copy."""
+    cache_hosts = set(caches)
+    pairs: dict[str, tuple[ImageReference, ImageReference]] = {}
+    for entry in entries:
+        source, final = entry.resolved.source, entry.resolved.final
+        if final.name == source.name or final.domain in cache_hosts:
+            continue
+        locked = lock.get(source) if source.tag and not source.digest else None
+        pinned = source.with_digest(locked.digest) if locked else source
+        destination = final.without_digest() if final.tag else final
+        pairs[str(destination)] = (pinned, destination)
+    return [pairs[key] for key in sorted(pairs)]
+
+
+def mirror_images(
+    client: RegistryClient,
+    pairs: Iterable[tuple[ImageReference, ImageReference]],
+    *,
+    platforms: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_done: Callable[[CopyReport], None] | None = None,
+) -> list[CopyReport]:
+    reports = []
+    for source, destination in pairs:
+        report = copy_image(client, source, destination, platforms=platforms, progress=progress)
+        reports.append(report)
+        if on_done:
+            on_done(report)
+    return reports
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    image: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.image}: {self.problem}"
+
+
+def verify_images(
+    client: RegistryClient,
+    entries: Iterable[TableEntry],
+    lock: Lockfile,
+    *,
+    upstream: bool = True,
+    workers: int = 16,
+) -> tuple[int, list[VerifyProblem]]:
+    """Every final reference exists with the locked digest (and upstream still agrees)."""
+    checks: dict[str, TableEntry] = {}
+    for entry in entries:
+        checks.setdefault(str(entry.resolved.final), entry)
+
+    def check(entry: TableEntry) -> list[VerifyProblem]:
+        source, final = entry.resolved.source, entry.resolved.final
+        name = str(final)
+        expected = source.digest or final.digest
+        if expected is None:
+            locked = lock.get(source)
+            if locked is None:
+                return [VerifyProblem(name, f"no images.lock entry for {source}; run 'airlock images lock'")]
+            expected = locked.digest
+        problems = []
+        try:
+            at_digest = client.head_manifest(final, expected)
+            if at_digest is None:
+                problems.append(VerifyProblem(name, f"{expected} is missing; run 'airlock images mirror'"))
+            if final.tag:
+                tagged = client.head_manifest(final, final.tag)
+                if tagged != expected:
+                    problems.append(
+                        VerifyProblem(name, f"tag {final.tag} points at {tagged}, locked {expected}")
+                    )
+            if upstream and source.tag and not source.digest and source.name != final.name:
+                current = client.head_manifest(source.without_digest(), source.tag)
+                if current != expected:
+                    problems.append(
+                        VerifyProblem(str(source), f"tag moved upstream: {expected} -> {current}")
+                    )
+        except RegistryError as error:
+            problems.append(VerifyProblem(name, str(error)))
+        return problems
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(check, checks.values()))
+    return len(checks), [problem for problems in results for problem in problems]

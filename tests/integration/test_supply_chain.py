@@ -1,0 +1,143 @@
+"""`airlock images lock / mirror / verify` for a stack, against two real TLS+htpasswd registries.
+
+Guards: a lock that records a child digest instead of the index, a mirror that flattens an
+index or re-uploads on every run, verify passing after upstream moved a tag, and `--check`
+missing a moved tag in CI.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from components.cli import app
+from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson
+from components.images.lock import Lockfile
+from tests.support.registry import start_registry
+
+from .test_oci_copy import push
+
+pytestmark = pytest.mark.realserver
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path, test_ca):
+    upstream = start_registry(tmp_path / "upstream", ca=test_ca, username="up", password="pw-up")
+    mirror = start_registry(tmp_path / "mirror", ca=test_ca, username="airlock", password="pw-mirror")
+    directory = tmp_path / "project"
+    directory.mkdir()
+    (directory / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    trust = {"caBundle": test_ca.certificate_pem}
+    (directory / "Pulumi.test.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "airlock:environment": "test",
+                    "airlock:namespaces": {"apps": {}},
+                    "airlock:images": {
+                        "registry": {"to": f"{mirror.endpoint}/platform", "layout": "nest"},
+                        "pin": "preferred",
+                        "registries": {upstream.endpoint: trust, mirror.endpoint: trust},
+                    },
+                    "airlock:workloadImages": {
+                        "apps/web": {"image": f"{upstream.endpoint}/library/web:1.0", "namespace": "apps"},
+                        "apps/worker": {"image": f"{upstream.endpoint}/team/worker:2.1", "namespace": "apps"},
+                    },
+                }
+            }
+        )
+    )
+    authfile = tmp_path / "auth.json"
+    authfile.write_text(
+        render_dockerconfigjson(
+            {
+                upstream.endpoint: RegistryCredential("up", "pw-up"),
+                mirror.endpoint: RegistryCredential("airlock", "pw-mirror"),
+            }
+        )
+    )
+    yield directory, upstream, mirror, authfile
+    upstream.stop()
+    mirror.stop()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_lock_mirror_verify_and_a_moved_tag(project, tmp_path):
+    directory, upstream, mirror, authfile = project
+    web = push(upstream, tmp_path / "web", "1.0", "library/web", size=128 * 1024)
+    worker = push(upstream, tmp_path / "worker", "2.1", "team/worker", platforms=("linux/amd64",))
+    common = ["--stack", "test", "--project-dir", str(directory), "--authfile", str(authfile)]
+
+    locked = run("images", "lock", *common)
+    assert locked.exit_code == 0, locked.output
+    lock = Lockfile.load(directory / "images.lock")
+    web_entry = lock.get(f"{upstream.endpoint}/library/web:1.0")
+    assert web_entry.digest == web.index_digest  # the index, not a child
+    assert dict(web_entry.platforms) == web.platform_digests
+    assert lock.get(f"{upstream.endpoint}/team/worker:2.1").digest == worker.index_digest
+    assert run("images", "lock", *common, "--check").exit_code == 0
+
+    mirrored = run("images", "mirror", *common, "--format", "json")
+    assert mirrored.exit_code == 0, mirrored.output
+    reports = {r["destination"]: r for r in json.loads(mirrored.output)}
+    nested = upstream.endpoint.replace(":", "_")  # the nest layout's spelling of host:port
+    web_dst = f"{mirror.endpoint}/platform/{nested}/library/web:1.0"
+    assert reports[web_dst]["digest"] == web.index_digest
+    assert reports[web_dst]["bytes_uploaded"] == web.blob_bytes
+    assert sorted(reports[web_dst]["platforms"]) == ["linux/amd64", "linux/arm64"]
+
+    again = json.loads(run("images", "mirror", *common, "--format", "json").output)
+    assert sum(r["bytes_uploaded"] for r in again) == 0
+
+    verified = run("images", "verify", *common)
+    assert verified.exit_code == 0, verified.output
+    assert "2 images checked, 0 problem(s)" in verified.output
+
+    moved = push(upstream, tmp_path / "web2", "1.0", "library/web", size=64 * 1024)
+    check = run("images", "lock", *common, "--check")
+    assert check.exit_code == 1
+    assert f"library/web:1.0: tag moved {web.index_digest} -> {moved.index_digest}" in check.output
+    assert (
+        Lockfile.load(directory / "images.lock").get(f"{upstream.endpoint}/library/web:1.0").digest
+        == web.index_digest
+    )
+    failed = run("images", "verify", *common)
+    assert failed.exit_code == 1
+    assert f"tag moved upstream: {web.index_digest} -> {moved.index_digest}" in failed.output
+
+
+def test_list_shows_source_and_final(project):
+    directory, upstream, mirror, _ = project
+    listed = run("images", "list", "--stack", "test", "--project-dir", str(directory), "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    rows = {row["role"]: row for row in json.loads(listed.output)}
+    assert rows["web"]["source"] == f"{upstream.endpoint}/library/web:1.0"
+    nested = upstream.endpoint.replace(":", "_")
+    assert rows["web"]["final"] == f"{mirror.endpoint}/platform/{nested}/library/web:1.0"
+
+
+def test_copy_command_and_wrong_credentials(project, tmp_path):
+    directory, upstream, mirror, authfile = project
+    push(upstream, tmp_path / "img", "3.0", "library/tool", platforms=("linux/amd64",))
+    ca = tmp_path / "ca.pem"
+    ca.write_text(upstream.ca.certificate_pem)
+    src, dst = f"{upstream.endpoint}/library/tool:3.0", f"{mirror.endpoint}/tools/tool:3.0"
+    ca_args = ["--ca-file", f"{upstream.endpoint}={ca}", "--ca-file", f"{mirror.endpoint}={ca}"]
+    copied = run("images", "copy", src, dst, "--authfile", str(authfile), *ca_args, "--format", "json")
+    assert copied.exit_code == 0, copied.output
+    assert json.loads(copied.output)["copied"] == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text(render_dockerconfigjson({upstream.endpoint: RegistryCredential("up", "nope")}))
+    refused = run("images", "copy", src, dst, "--authfile", str(bad), *ca_args)
+    assert refused.exit_code == 1
+    assert f"{upstream.endpoint}: authentication failed" in refused.output
+    assert "nope" not in refused.output
