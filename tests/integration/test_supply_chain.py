@@ -126,7 +126,7 @@ def test_list_shows_source_and_final(project):
 
 
 def test_copy_command_and_wrong_credentials(project, tmp_path):
-    directory, upstream, mirror, authfile = project
+    _directory, upstream, mirror, authfile = project
     push(upstream, tmp_path / "img", "3.0", "library/tool", platforms=("linux/amd64",))
     ca = tmp_path / "ca.pem"
     ca.write_text(upstream.ca.certificate_pem)
