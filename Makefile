@@ -44,3 +44,4 @@ golden: setup
 # Benchmarks print numbers (ratios against references measured in the same run).
 bench: setup system-deps
 	$(VENV)/bin/python bench/plan_bench.py
+	$(VENV)/bin/python bench/copy_bench.py

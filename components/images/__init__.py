@@ -3,22 +3,71 @@
 Pure Python: nothing here imports pulumi, so the CLI, the components and the tests share it.
 """
 
-from .catalog import CATALOG, CatalogImage, catalog_image, source_reference
-from .dockerconfig import RegistryCredential, parse_dockerconfigjson, registry_key, render_dockerconfigjson
-from .errors import PolicyError, PolicyErrors, UnpinnedImageError
-from .lock import LockChange, LockEntry, Lockfile, LockReport
-from .policy import (
-    ImageOverride,
-    ImagePolicy,
-    MirrorRule,
-    RegistryOverride,
-    RegistryTrust,
-    ResolvedImage,
-    TagRules,
-    resolve,
-    resolve_all,
-)
-from .reference import ImageReference, InvalidReferenceError, parse
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Exports load on first use: the OCI copy path needs only the reference grammar and should not
+# pay for pydantic (the policy) at start-up.
+_EXPORTS = {
+    "CATALOG": "catalog",
+    "CatalogImage": "catalog",
+    "ImageOverride": "policy",
+    "ImagePolicy": "policy",
+    "ImageReference": "reference",
+    "InvalidReferenceError": "reference",
+    "LockChange": "lock",
+    "LockEntry": "lock",
+    "LockReport": "lock",
+    "Lockfile": "lock",
+    "MirrorRule": "policy",
+    "PolicyError": "errors",
+    "PolicyErrors": "errors",
+    "RegistryCredential": "dockerconfig",
+    "RegistryOverride": "policy",
+    "RegistryTrust": "policy",
+    "ResolvedImage": "policy",
+    "TagRules": "policy",
+    "UnpinnedImageError": "errors",
+    "catalog_image": "catalog",
+    "parse": "reference",
+    "parse_dockerconfigjson": "dockerconfig",
+    "registry_key": "dockerconfig",
+    "render_dockerconfigjson": "dockerconfig",
+    "resolve": "policy",
+    "resolve_all": "policy",
+    "source_reference": "catalog",
+}
+
+if TYPE_CHECKING:
+    from .catalog import CATALOG, CatalogImage, catalog_image, source_reference
+    from .dockerconfig import (
+        RegistryCredential,
+        parse_dockerconfigjson,
+        registry_key,
+        render_dockerconfigjson,
+    )
+    from .errors import PolicyError, PolicyErrors, UnpinnedImageError
+    from .lock import LockChange, LockEntry, Lockfile, LockReport
+    from .policy import (
+        ImageOverride,
+        ImagePolicy,
+        MirrorRule,
+        RegistryOverride,
+        RegistryTrust,
+        ResolvedImage,
+        TagRules,
+        resolve,
+        resolve_all,
+    )
+    from .reference import ImageReference, InvalidReferenceError, parse
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "CATALOG",

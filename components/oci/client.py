@@ -99,6 +99,13 @@ class Manifest:
         return platforms
 
 
+def _context(ca_bundle: str) -> ssl.SSLContext:
+    """Trust exactly this CA bundle (the registry's own CA; system roots are not needed)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cadata=ca_bundle)
+    return context
+
+
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -152,7 +159,7 @@ class RegistryClient:
                 transport = self.transports.get(registry, RegistryTransport())
                 verify: ssl.SSLContext | bool = True
                 if transport.ca_bundle:
-                    verify = ssl.create_default_context(cadata=transport.ca_bundle)
+                    verify = _context(transport.ca_bundle)
                 scheme = "http" if transport.insecure else "https"
                 client = httpx.Client(
                     base_url=f"{scheme}://{registry}",
@@ -194,9 +201,7 @@ class RegistryClient:
         credential = self.credentials.get(registry)
         headers = {"Authorization": f"Basic {credential.auth}"} if credential else {}
         transport = self.transports.get(registry, RegistryTransport())
-        verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(cadata=transport.ca_bundle) if transport.ca_bundle else True
-        )
+        verify: ssl.SSLContext | bool = _context(transport.ca_bundle) if transport.ca_bundle else True
         try:
             response = httpx.get(
                 auth.realm, params=params, headers=headers, verify=verify, timeout=self.timeout

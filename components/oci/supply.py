@@ -14,13 +14,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..images.dockerconfig import RegistryCredential, parse_dockerconfigjson
 from ..images.lock import LockEntry, Lockfile
-from ..images.policy import ImagePolicy
 from ..images.reference import ImageReference
-from ..images.table import TableEntry
 from .client import RegistryClient, RegistryError, RegistryTransport
 from .copy import CopyReport, copy_image
+
+if TYPE_CHECKING:  # the policy and table need pydantic; copy and verify paths do not
+    from ..images.policy import ImagePolicy
+    from ..images.table import TableEntry
 
 __all__ = [
     "VerifyProblem",

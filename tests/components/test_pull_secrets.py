@@ -78,7 +78,9 @@ def test_secret_waits_for_its_namespace():
     secret = next(
         r
         for r in recording.resources
-        if r.type == "kubernetes:core/v1:Secret" and r.inputs["type"] == "kubernetes.io/dockerconfigjson"
+        if r.type == "kubernetes:core/v1:Secret"
+        and r.inputs["type"] == "kubernetes.io/dockerconfigjson"
+        and r.inputs["metadata"]["namespace"] == "apps"
     )
     namespace = next(
         r

@@ -130,8 +130,8 @@ def test_destination_killed_mid_copy_then_rerun_completes(tmp_path, test_ca):
 
 
 class CorruptingProxy:
-    """A TCP relay that flips the last byte of every response chunk over 32 KiB (only blob
-    bodies are that large), so manifests pass and layers arrive altered."""
+    """A TCP relay that flips one byte once a connection's responses pass 100 KB: manifests
+    (a few KB) pass untouched, the 512 KiB layer arrives altered."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
@@ -151,10 +151,13 @@ class CorruptingProxy:
             threading.Thread(target=self._pipe, args=(upstream, client, True), daemon=True).start()
 
     def _pipe(self, source: socket.socket, target: socket.socket, corrupt: bool) -> None:
+        relayed, flipped = 0, False
         try:
             while data := source.recv(65536):
-                if corrupt and len(data) > 32 * 1024:
+                relayed += len(data)
+                if corrupt and not flipped and relayed > 100_000:
                     data = data[:-1] + bytes([data[-1] ^ 0xFF])
+                    flipped = True
                 target.sendall(data)
         except OSError:
             pass
