@@ -35,6 +35,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
+ProjectDirOption = Annotated[Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")]
+
+
 def _console() -> Console:
     """Wide enough for image references when writing to a pipe or a CI log."""
     console = Console()
@@ -63,13 +68,9 @@ def plan(
     stack: Annotated[
         str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")
     ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
+    output_format: FormatOption = OutputFormat.text,
     out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file.")] = None,
-    project_dir: Annotated[
-        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
-    ] = None,
+    project_dir: ProjectDirOption = None,
 ) -> None:
     """Plan a stack: `airlock plan --stack prod [--format json] [--out FILE]`."""
     if context.invoked_subcommand is not None:
@@ -118,9 +119,7 @@ def plan_diff(
     old: Annotated[Path, typer.Argument(help="The base plan (JSON).")],
     new: Annotated[Path, typer.Argument(help="The new plan (JSON).")],
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the plans differ.")] = False,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
+    output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """What changed between two plans: resources, fields, final image references, outputs."""
     from .plan.diff import diff_plans
@@ -149,21 +148,21 @@ def _stack_table(project_dir: Path, stack: str, *, ignore_lock: bool) -> Any:
         raise typer.Exit(2) from None
 
 
+def _stack(project_dir: Path | None, stack: str, *, ignore_lock: bool) -> tuple[Path, Any]:
+    root = project_dir.resolve() if project_dir else find_project_dir()
+    return root, _stack_table(root, stack, ignore_lock=ignore_lock)
+
+
 @images_app.command("list")
 def images_list(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
-    project_dir: Annotated[
-        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
-    ] = None,
+    stack: StackOption,
+    output_format: FormatOption = OutputFormat.text,
+    project_dir: ProjectDirOption = None,
 ) -> None:
     """Every image the stack needs: consumer, role, namespace, source and final reference."""
     from rich.table import Table
 
-    root = project_dir.resolve() if project_dir else find_project_dir()
-    loaded = _stack_table(root, stack, ignore_lock=False)
+    _root, loaded = _stack(project_dir, stack, ignore_lock=False)
     rows = [
         {key: entry[key] for key in ("consumer", "role", "namespace", "source", "final", "pull_policy")}
         for entry in loaded.table.as_list()
@@ -181,18 +180,15 @@ def images_list(
 
 @images_app.command("placeholders")
 def images_placeholders(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
-    project_dir: Annotated[
-        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
-    ] = None,
+    stack: StackOption,
+    project_dir: ProjectDirOption = None,
 ) -> None:
     """Offline only: give every source image without a lock entry a recognisable placeholder
     digest, so a `pin: required` stack can be planned without registry access. Every plan
     warns about each placeholder; a pull by one fails. Resolve real digests before deploying."""
     from .images.lock import Lockfile, placeholder_entry
 
-    root = project_dir.resolve() if project_dir else find_project_dir()
-    loaded = _stack_table(root, stack, ignore_lock=True)
+    root, loaded = _stack(project_dir, stack, ignore_lock=True)
     path = root / loaded.config.lock_file
     lock = Lockfile.load(path)
     added = 0
@@ -246,7 +242,7 @@ def _fail(error: Exception) -> typer.Exit:
 
 @images_app.command("lock")
 def images_lock(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    stack: StackOption,
     check: Annotated[
         bool, typer.Option("--check", help="Fail if images.lock would change; write nothing.")
     ] = False,
@@ -257,20 +253,15 @@ def images_lock(
     ca_file: CaFileOption = None,
     insecure: InsecureOption = None,
     workers: WorkersOption = 16,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
-    project_dir: Annotated[
-        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
-    ] = None,
+    output_format: FormatOption = OutputFormat.text,
+    project_dir: ProjectDirOption = None,
 ) -> None:
     """Resolve the digest of every source image and write images.lock atomically."""
     from .images.lock import Lockfile
     from .oci.client import RegistryError
     from .oci.supply import lock_sources
 
-    root = project_dir.resolve() if project_dir else find_project_dir()
-    loaded = _stack_table(root, stack, ignore_lock=True)
+    root, loaded = _stack(project_dir, stack, ignore_lock=True)
     locations = {
         str(e.resolved.source.without_digest()): e.resolved.final.without_digest()
         for e in loaded.table.entries
@@ -308,19 +299,15 @@ def images_lock(
 
 @images_app.command("mirror")
 def images_mirror(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    stack: StackOption,
     platform: Annotated[
         list[str] | None, typer.Option("--platform", help="os/arch to copy (default: all).")
     ] = None,
     authfile: AuthfileOption = None,
     ca_file: CaFileOption = None,
     insecure: InsecureOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
-    project_dir: Annotated[
-        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
-    ] = None,
+    output_format: FormatOption = OutputFormat.text,
+    project_dir: ProjectDirOption = None,
 ) -> None:
     """Copy every image the stack needs into its registry, under the final reference."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -330,8 +317,7 @@ def images_mirror(
     from .oci.client import RegistryError
     from .oci.supply import mirror_images, mirror_pairs
 
-    root = project_dir.resolve() if project_dir else find_project_dir()
-    loaded = _stack_table(root, stack, ignore_lock=True)
+    root, loaded = _stack(project_dir, stack, ignore_lock=True)
     lock = Lockfile.load(root / loaded.config.lock_file)
     registry = loaded.config.registry
     caches = (
@@ -389,26 +375,21 @@ def images_mirror(
 
 @images_app.command("verify")
 def images_verify(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    stack: StackOption,
     upstream: Annotated[
         bool, typer.Option("--upstream/--no-upstream", help="Also check that upstream tags did not move.")
     ] = True,
     authfile: AuthfileOption = None,
     ca_file: CaFileOption = None,
     insecure: InsecureOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
-    project_dir: Annotated[
-        Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")
-    ] = None,
+    output_format: FormatOption = OutputFormat.text,
+    project_dir: ProjectDirOption = None,
 ) -> None:
     """Every final reference exists in the registry with the locked digest; exit 1 otherwise."""
     from .images.lock import Lockfile
     from .oci.supply import verify_images
 
-    root = project_dir.resolve() if project_dir else find_project_dir()
-    loaded = _stack_table(root, stack, ignore_lock=True)
+    root, loaded = _stack(project_dir, stack, ignore_lock=True)
     lock = Lockfile.load(root / loaded.config.lock_file)
     with _client(loaded.config.effective_policy(), authfile, ca_file, insecure) as client:
         checked, problems = verify_images(client, loaded.table.entries, lock, upstream=upstream)
@@ -435,9 +416,7 @@ def images_copy(
     ca_file: CaFileOption = None,
     insecure: InsecureOption = None,
     workers: WorkersOption = 8,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text or json.")
-    ] = OutputFormat.text,
+    output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Copy one image (every platform of an index by default) between registries."""
     from .images.reference import InvalidReferenceError, parse
