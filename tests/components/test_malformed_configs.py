@@ -74,6 +74,14 @@ def registry(data: dict[str, Any], secret: bool = False) -> Callable[[Values, se
     return mutate
 
 
+def both(*mutations: Callable[[Values, set[str]], None]) -> Callable[[Values, set[str]], None]:
+    def mutate(values: Values, secrets: set[str]) -> None:
+        for mutation in mutations:
+            mutation(values, secrets)
+
+    return mutate
+
+
 CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
     ("environment-not-dns", set_key("airlock:environment", "Dev_1"), "airlock:environment", "DNS-1123 label"),
     ("environment-empty", set_key("airlock:environment", ""), "airlock:environment", "DNS-1123 label"),
@@ -280,6 +288,97 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         edit_images(lambda i: i.update(pin="required")),
         "images.lock",
         "pin is 'required' but there is no digest",
+    ),
+    (
+        "registry-caches-in-external",
+        registry(
+            {"mode": "external", "endpoint": "r.io", "password": "p", "caches": [{"upstream": "docker.io"}]},
+            secret=True,
+        ),
+        "airlock:registry",
+        "caches do not apply to mode 'external'",
+    ),
+    (
+        "registry-insecure-with-ca",
+        registry(
+            {
+                "mode": "external",
+                "endpoint": "r.io",
+                "password": "p",
+                "insecure": True,
+                "caBundle": "-----BEGIN CERTIFICATE-----",
+            },
+            secret=True,
+        ),
+        "airlock:registry.caBundle",
+        "not a PEM",
+    ),
+    (
+        "registry-unknown-upstream",
+        registry({"mode": "in-cluster", "host": "r.example.com", "caches": [{"upstream": "example.org"}]}),
+        "airlock:registry.caches[0]",
+        "unknown upstream 'example.org'",
+    ),
+    (
+        "registry-mode-unknown",
+        registry({"mode": "kind"}),
+        "airlock:registry.mode",
+        "'in-cluster', 'docker' or 'external'",
+    ),
+    ("registry-in-cluster-no-host", registry({"mode": "in-cluster"}), "airlock:registry", "needs host"),
+    (
+        "registry-namespace-undeclared",
+        registry({"mode": "in-cluster", "host": "r.example.com", "namespace": "registry"}),
+        "airlock:registry.namespace",
+        "add 'registry: {}'",
+    ),
+    (
+        "registry-password-not-secret",
+        registry({"mode": "external", "endpoint": "r.io", "password": "p"}),
+        "airlock:registry",
+        "not a secret config value",
+    ),
+    (
+        "registry-external-no-password",
+        registry({"mode": "external", "endpoint": "r.io"}),
+        "airlock:registry.password",
+        "needs the registry's password",
+    ),
+    (
+        "registry-network-policy-no-cidrs",
+        registry({"mode": "in-cluster", "host": "r.example.com", "networkPolicy": {"enabled": True}}),
+        "airlock:registry.networkPolicy",
+        "kubelets pull from node IPs",
+    ),
+    (
+        "registry-credentials-duplicate",
+        both(
+            registry({"mode": "external", "endpoint": "r.io", "password": "p"}, secret=True),
+            credentials({"r.io": {"username": "u", "password": "p"}}),
+        ),
+        'airlock:registryCredentials["r.io"]',
+        "supplies its own login",
+    ),
+    (
+        "tenant-name-invalid",
+        set_key("airlock:vcluster", {"tenants": [{"name": "Team_A"}]}),
+        "airlock:vcluster.tenants[0].name",
+        "DNS-1123 label",
+    ),
+    (
+        "tenant-unknown-fromhost",
+        set_key(
+            "airlock:vcluster",
+            {"tenants": [{"name": "a", "sync": {"fromHost": {"pods": {"enabled": True}}}}]},
+        ),
+        "airlock:vcluster.tenants[0].sync.fromHost",
+        "does not know fromHost syncer 'pods'",
+    ),
+    (
+        "tenant-kubernetes-version",
+        set_key("airlock:vcluster", {"kubernetesVersion": "1.36"}),
+        "airlock:vcluster.kubernetesVersion",
+        "v1.MINOR.PATCH",
     ),
     (
         "malformed-lock-file",
