@@ -10,6 +10,8 @@ missing=()
 for binary in "${!package_of[@]}"; do
   command -v "$binary" >/dev/null 2>&1 || missing+=("${package_of[$binary]}")
 done
+# GNU time (peak RSS in the benchmarks); 'command -v time' would find the shell keyword.
+[ -x /usr/bin/time ] || missing+=(time)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
