@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 import statistics
 import subprocess
 import sys
@@ -123,15 +124,15 @@ def plan_vs_floor(work: Path) -> dict[str, float]:
     }
 
 
-def scaling(work: Path) -> dict[str, object]:
-    directory = project(work / "scaling", "bench", SCALING_PROGRAM, "bench")
+def marginal_cost(timer: str, args_for: Callable[[int], list[str]]) -> dict[str, object]:
+    """Run ``timer`` in fresh processes for 1, 10, 50, 100 components; cost per component."""
     results: dict[int, float] = {}
     resources: dict[int, int] = {}
     for count in (1, 10, 50, 100):
         samples = []
         for _ in range(7):
             output = subprocess.run(
-                [str(PYTHON), "-c", TIMER, str(directory), "bench", str(count)],
+                [str(PYTHON), "-c", timer, *args_for(count)],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -149,30 +150,14 @@ def scaling(work: Path) -> dict[str, object]:
     }
 
 
+def scaling(work: Path) -> dict[str, object]:
+    directory = project(work / "scaling", "bench", SCALING_PROGRAM, "bench")
+    return marginal_cost(TIMER, lambda count: [str(directory), "bench", str(count)])
+
+
 def tenant_scaling() -> dict[str, object]:
     """The staging stack with 1, 10, 50, 100 VirtualCluster tenants (etcd backing store each)."""
-    results: dict[int, float] = {}
-    resources: dict[int, int] = {}
-    for count in (1, 10, 50, 100):
-        samples = []
-        for _ in range(7):
-            output = subprocess.run(
-                [str(PYTHON), "-c", TENANT_TIMER, str(ROOT), str(count)],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            ).stdout.split()
-            samples.append(float(output[0]))
-            resources[count] = int(output[1])
-        results[count] = min(samples)  # the least disturbed run: scheduling noise only adds
-    per_tenant = {n: (results[n] - results[1]) / (n - 1) for n in (10, 50, 100)}
-    return {
-        "seconds": results,
-        "resources": resources,
-        "per_component_ms": {n: round(cost * 1000, 2) for n, cost in per_tenant.items()},
-        "ratio_100_vs_10": per_tenant[100] / per_tenant[10],
-    }
+    return marginal_cost(TENANT_TIMER, lambda count: [str(ROOT), str(count)])
 
 
 def main() -> None:
