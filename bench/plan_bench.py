@@ -16,13 +16,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
