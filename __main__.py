@@ -10,13 +10,19 @@ from components.stack import credential_inputs, load
 loaded = load(Path(__file__).resolve().parent)
 platform = Platform(
     "airlock",
-    PlatformArgs(config=loaded.config, lock=loaded.lock, credentials=credential_inputs(loaded.config)),
+    PlatformArgs(
+        config=loaded.config,
+        lock=loaded.lock,
+        credentials=credential_inputs(loaded.config),
+        not_mirrored=loaded.not_mirrored,
+    ),
 )
 
 pulumi.export("environment", loaded.config.environment)
 pulumi.export("images", platform.images)
 pulumi.export("pullSecrets", platform.pull_secrets)
 pulumi.export("namespaces", platform.namespaces)
+pulumi.export("unmirroredImages", platform.image_config.unmirrored)
 if platform.registry is not None:
     pulumi.export("registry", platform.registry_summary())
     if platform.registry.password is not None:

@@ -379,6 +379,9 @@ def images_verify(
     upstream: Annotated[
         bool, typer.Option("--upstream/--no-upstream", help="Also check that upstream tags did not move.")
     ] = True,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the results as JSON (for airlock:verifyReport).")
+    ] = None,
     authfile: AuthfileOption = None,
     ca_file: CaFileOption = None,
     insecure: InsecureOption = None,
@@ -387,12 +390,16 @@ def images_verify(
 ) -> None:
     """Every final reference exists in the registry with the locked digest; exit 1 otherwise."""
     from .images.lock import Lockfile
-    from .oci.supply import verify_images
+    from .oci.supply import verify_images, verify_report
 
     root, loaded = _stack(project_dir, stack, ignore_lock=True)
     lock = Lockfile.load(root / loaded.config.lock_file)
     with _client(loaded.config.effective_policy(), authfile, ca_file, insecure) as client:
         checked, problems = verify_images(client, loaded.table.entries, lock, upstream=upstream)
+    if report is not None:
+        report.write_text(
+            json.dumps(verify_report(stack, checked, problems), indent=2) + "\n", encoding="utf-8"
+        )
     if output_format is OutputFormat.json:
         sys.stdout.write(
             json.dumps({"checked": checked, "problems": [str(p) for p in problems]}, indent=2) + "\n"

@@ -106,6 +106,17 @@ class StackConfig(StrictModel):
     )
     registry: RegistrySettings | None = Field(None, description="The platform's own registry.")
     vcluster: VClusterSettings | None = Field(None, description="vcluster tenants.")
+    verify_report: str | None = Field(
+        None,
+        description="A report of 'airlock images verify --report'; "
+        "images it lists as not mirrored are warned about.",
+    )
+
+    @field_validator("registry", "vcluster", "verify_report", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """Pulumi.yaml declares these with an empty default ({} or ''), meaning 'not configured'."""
+        return None if value in ({}, "") else value
 
     @field_validator("environment")
     @classmethod
@@ -222,6 +233,8 @@ class LoadedConfig:
     lock: Lockfile
     table: ImageTable
     secret_keys: frozenset[str]
+    not_mirrored: frozenset[str] = frozenset()
+    """Final references a supplied verify report found missing from their registry."""
 
 
 def _show(value: object) -> str:
@@ -454,6 +467,10 @@ def load_stack_config(
         problems += [_policy_problem(item, config.lock_file) for item in error.problems]
     except PolicyError as error:
         problems.append(_policy_problem(error, config.lock_file))
+    not_mirrored: frozenset[str] = frozenset()
+    if config.verify_report:
+        not_mirrored, problem = _read_verify_report(Path(project_dir) / config.verify_report, stack)
+        problems += [problem] if problem else []
     if problems:
         raise ConfigError(stack, problems)
 
@@ -473,4 +490,27 @@ def load_stack_config(
             _policy_problem(item, config.lock_file, config.workload_images) for item in error.problems
         ]
         raise ConfigError(stack, problems) from None
-    return LoadedConfig(stack=stack, config=config, lock=lock, table=table, secret_keys=secrets)
+    return LoadedConfig(
+        stack=stack, config=config, lock=lock, table=table, secret_keys=secrets, not_mirrored=not_mirrored
+    )
+
+
+def _read_verify_report(path: Path, stack: str) -> tuple[frozenset[str], ConfigProblem | None]:
+    """The not-mirrored images of a verify report; the plan stays offline (it only reads a file)."""
+    where = f"{CONFIG_NAMESPACE}:verifyReport"
+    fix = f"run 'airlock images verify --stack {stack} --report {path.name}' or unset it"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return frozenset(), ConfigProblem(where, str(path), "does not exist", fix)
+    except (OSError, json.JSONDecodeError) as error:
+        return frozenset(), ConfigProblem(where, str(path), f"is not a verify report ({error})", fix)
+    if not isinstance(data, dict) or not isinstance(data.get("not_mirrored"), list):
+        return frozenset(), ConfigProblem(
+            where, str(path), "is not a verify report (no 'not_mirrored' list)", fix
+        )
+    if data.get("stack") != stack:
+        return frozenset(), ConfigProblem(
+            where, str(path), f"was written for stack {data.get('stack')!r}", fix
+        )
+    return frozenset(str(item) for item in data["not_mirrored"]), None

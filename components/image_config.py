@@ -17,6 +17,7 @@ from .images.dockerconfig import RegistryCredential, render_dockerconfigjson
 from .images.formats import pull_secret_names, pull_secret_objects, registry_repository_tag
 from .images.lock import Lockfile
 from .images.policy import ImagePolicy, ResolvedImage
+from .images.reference import parse
 from .images.table import ImageRequest, ImageTable, build_table
 
 __all__ = ["ImageConfig", "ImageConfigArgs", "RegistryLoginInput", "as_secret"]
@@ -48,6 +49,8 @@ class ImageConfigArgs:
     """Extra labels on the Secrets."""
     namespace_resources: Mapping[str, pulumi.Resource] = field(default_factory=dict)
     """Namespace resources the Secrets must wait for, by namespace name."""
+    not_mirrored: frozenset[str] = frozenset()
+    """Final references a verify report found missing (``airlock images verify --report``)."""
 
 
 def _payload(registries: Sequence[str], logins: Sequence[str]) -> str:
@@ -77,6 +80,8 @@ class ImageConfig(pulumi.ComponentResource):
 
     images: pulumi.Output[list[dict[str, object]]]
     pull_secrets: pulumi.Output[dict[str, str]]
+    unmirrored: pulumi.Output[list[str]]
+    """Logical names of images a supplied verify report found missing."""
 
     def __init__(self, name: str, args: ImageConfigArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Validate and resolve first: a bad policy must register nothing.
@@ -90,6 +95,22 @@ class ImageConfig(pulumi.ComponentResource):
         super().__init__("airlock:index:ImageConfig", name, None, opts)
         for warning in self.table.warnings:
             pulumi.log.warn(warning, self)
+        missing = {str(parse(reference).without_digest()) for reference in args.not_mirrored}
+        unmirrored = sorted(
+            {
+                entry.request.name
+                for entry in self.table.entries
+                if str(entry.resolved.final.without_digest()) in missing
+            }
+        )
+        for image_name in unmirrored:
+            final = self.table.resolved(image_name).final
+            pulumi.log.warn(
+                f"{image_name}: {final} is not in its registry yet (verify report); "
+                "run 'airlock images mirror'",
+                self,
+            )
+        self.unmirrored = pulumi.Output.from_input(unmirrored)
         secret_names: dict[str, str] = {}
         self.secrets: dict[str, pulumi.Resource] = {}
         for namespace, registries in self.table.secret_registries.items():
@@ -114,7 +135,9 @@ class ImageConfig(pulumi.ComponentResource):
         table_json = json.dumps(self.table.as_list())
         self.images = pulumi.Output.from_input(table_json).apply(json.loads)
         self.pull_secrets = pulumi.Output.from_input(json.dumps(secret_names)).apply(json.loads)
-        self.register_outputs({"images": self.images, "pull_secrets": self.pull_secrets})
+        self.register_outputs(
+            {"images": self.images, "pull_secrets": self.pull_secrets, "unmirrored": self.unmirrored}
+        )
 
     # Consumers read decisions at plan time, in their own format.
     def resolved(self, image_name: str) -> ResolvedImage:

@@ -36,6 +36,8 @@ class PlatformArgs:
     """images.lock."""
     credentials: Mapping[str, RegistryLoginInput] = field(default_factory=dict)
     """Registry logins (passwords as secrets), by registry host[:port]."""
+    not_mirrored: frozenset[str] = frozenset()
+    """Final references a verify report found missing (warned about, exported)."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -87,6 +89,7 @@ class Platform(pulumi.ComponentResource):
                 pull_secret_name=config.pull_secret_name,
                 labels={"airlock/environment": config.environment},
                 namespace_resources=namespace_resources,
+                not_mirrored=args.not_mirrored,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

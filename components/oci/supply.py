@@ -33,6 +33,7 @@ __all__ = [
     "mirror_pairs",
     "transports_for",
     "verify_images",
+    "verify_report",
 ]
 
 
@@ -124,6 +125,8 @@ def mirror_images(
 class VerifyProblem:
     image: str
     problem: str
+    not_mirrored: bool = False
+    """True when the final reference lacks the locked content (mirror has not run)."""
 
     def __str__(self) -> str:
         return f"{self.image}: {self.problem}"
@@ -155,7 +158,9 @@ def verify_images(
         try:
             at_digest = client.head_manifest(final, expected)
             if at_digest is None:
-                problems.append(VerifyProblem(name, f"{expected} is missing; run 'airlock images mirror'"))
+                problems.append(
+                    VerifyProblem(name, f"{expected} is missing; run 'airlock images mirror'", True)
+                )
             if final.tag:
                 tagged = client.head_manifest(final, final.tag)
                 if tagged != expected:
@@ -175,3 +180,13 @@ def verify_images(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(check, checks.values()))
     return len(checks), [problem for problems in results for problem in problems]
+
+
+def verify_report(stack: str, checked: int, problems: list[VerifyProblem]) -> dict[str, object]:
+    """What ``airlock images verify --report`` writes and ``airlock:verifyReport`` reads."""
+    return {
+        "stack": stack,
+        "checked": checked,
+        "not_mirrored": sorted({p.image for p in problems if p.not_mirrored}),
+        "problems": [str(p) for p in problems],
+    }

@@ -96,8 +96,10 @@ def read_stack_files(project_dir: str | Path, stack: str) -> StackFiles:
             continue
         if not isinstance(declaration, dict):
             config[full_key] = _as_config_string(declaration)
-        elif "default" in declaration or "value" in declaration:
-            config[full_key] = _as_config_string(declaration.get("default", declaration.get("value")))
+        elif declaration.get("default") is not None or declaration.get("value") is not None:
+            # As the CLI: a null default is no default (pkg/workspace/config.go mergeConfig).
+            value = declaration["default"] if declaration.get("default") is not None else declaration["value"]
+            config[full_key] = _as_config_string(value)
         elif full_key.startswith(f"{project}:"):
             missing.append(full_key)
     if missing:

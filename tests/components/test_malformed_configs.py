@@ -56,6 +56,16 @@ def credentials(entry: dict[str, Any], secret: bool = True) -> Callable[[Values,
     return mutate
 
 
+def _report(values: Values, data: dict[str, Any]) -> None:
+    import json
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "verify.json"
+    path.write_text(json.dumps(data))
+    values["airlock:verifyReport"] = str(path)
+
+
 def bad_lock_file(values: Values, secrets: set[str]) -> None:
     import tempfile
     from pathlib import Path
@@ -379,6 +389,18 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         set_key("airlock:vcluster", {"kubernetesVersion": "1.36"}),
         "airlock:vcluster.kubernetesVersion",
         "v1.MINOR.PATCH",
+    ),
+    (
+        "verify-report-missing",
+        set_key("airlock:verifyReport", "no-such-report.json"),
+        "airlock:verifyReport",
+        "does not exist",
+    ),
+    (
+        "verify-report-other-stack",
+        lambda v, s: _report(v, {"stack": "prod", "not_mirrored": []}),
+        "airlock:verifyReport",
+        "was written for stack 'prod'",
     ),
     (
         "malformed-lock-file",

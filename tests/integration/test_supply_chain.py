@@ -141,3 +141,31 @@ def test_copy_command_and_wrong_credentials(project, tmp_path):
     assert refused.exit_code == 1
     assert f"{upstream.endpoint}: authentication failed" in refused.output
     assert "nope" not in refused.output
+
+
+def test_verify_report_feeds_the_plan_with_images_not_mirrored_yet(project, tmp_path):
+    from components.plan.engine import record_program
+
+    directory, upstream, mirror, authfile = project
+    push(upstream, tmp_path / "web", "1.0", "library/web")
+    push(upstream, tmp_path / "worker", "2.1", "team/worker", platforms=("linux/amd64",))
+    (directory / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    common = ["--stack", "test", "--project-dir", str(directory), "--authfile", str(authfile)]
+    assert run("images", "lock", *common).exit_code == 0
+    report = directory / "verify.json"
+    before = run("images", "verify", *common, "--report", str(report))
+    assert before.exit_code == 1
+    data = json.loads(report.read_text())
+    assert data["stack"] == "test" and len(data["not_mirrored"]) == 2
+
+    stack_file = directory / "Pulumi.test.yaml"
+    config = yaml.safe_load(stack_file.read_text())
+    config["config"]["airlock:verifyReport"] = "verify.json"
+    stack_file.write_text(yaml.safe_dump(config))
+    recording = record_program(directory, "test")
+    assert recording.outputs["unmirroredImages"] == ["apps/web", "apps/worker"]
+    assert any("apps/web:" in w and "is not in its registry yet" in w for w in recording.warnings)
+
+    assert run("images", "mirror", *common).exit_code == 0
+    assert run("images", "verify", *common, "--report", str(report)).exit_code == 0
+    assert record_program(directory, "test").outputs["unmirroredImages"] == []
