@@ -146,7 +146,7 @@ def test_copy_command_and_wrong_credentials(project, tmp_path):
 def test_verify_report_feeds_the_plan_with_images_not_mirrored_yet(project, tmp_path):
     from components.plan.engine import record_program
 
-    directory, upstream, mirror, authfile = project
+    directory, upstream, _mirror, authfile = project
     push(upstream, tmp_path / "web", "1.0", "library/web")
     push(upstream, tmp_path / "worker", "2.1", "team/worker", platforms=("linux/amd64",))
     (directory / "__main__.py").write_text((ROOT / "__main__.py").read_text())
