@@ -24,8 +24,7 @@ from .images.catalog import CATALOG
 from .images.dockerconfig import registry_key
 from .images.errors import PolicyError, PolicyErrors
 from .images.lock import Lockfile
-from .images.policy import ImagePolicy, StrictModel
-from .images.reference import InvalidReferenceError, parse
+from .images.policy import ImagePolicy, StrictModel, canonical_reference
 from .images.table import ImageRequest, ImageTable, build_table, catalog_request
 from .registry_spec import RegistrySettings, derive_policy
 from .vcluster_spec import VClusterSettings, background_proxy_request, tenant_requests
@@ -71,10 +70,7 @@ class WorkloadImage(StrictModel):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str) -> str:
-        try:
-            return str(parse(value))
-        except InvalidReferenceError as error:
-            raise ValueError(f"{error.part!r}: {error.reason}") from None
+        return canonical_reference(value)
 
     @field_validator("namespace")
     @classmethod

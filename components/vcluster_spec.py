@@ -33,7 +33,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .images.formats import full, pull_secret_objects, registry_repository_tag
-from .images.policy import ResolvedImage, StrictModel
+from .images.policy import ResolvedImage, StrictModel, canonical_reference
 from .images.reference import parse
 from .images.table import ImageRequest, catalog_request
 
@@ -186,9 +186,7 @@ class TenantSettings(StrictModel):
     @field_validator("translate_images")
     @classmethod
     def _images(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for image in value:
-            parse(image)
-        return value
+        return tuple(canonical_reference(image) for image in value)
 
     @property
     def host_namespace(self) -> str:

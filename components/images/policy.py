@@ -51,6 +51,7 @@ __all__ = [
     "ResolvedImage",
     "StrictModel",
     "TagRules",
+    "canonical_reference",
     "resolve",
     "resolve_all",
     "split_location",
@@ -67,6 +68,15 @@ class StrictModel(BaseModel):
     """Unknown keys are errors; stack files write camelCase, Python code snake_case."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+
+def canonical_reference(value: str) -> str:
+    """Validator helper: the canonical form of an image reference, or a ValueError that names
+    the offending part (pydantic then reports it under the field's config path)."""
+    try:
+        return str(parse(value))
+    except InvalidReferenceError as error:
+        raise ValueError(f"{error.part!r}: {error.reason}") from None
 
 
 def split_location(text: str, what: str) -> tuple[str, str]:
@@ -203,12 +213,7 @@ class ImageOverride(StrictModel):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return str(parse(value))
-        except InvalidReferenceError as error:
-            raise ValueError(f"{error.part!r}: {error.reason}") from None
+        return None if value is None else canonical_reference(value)
 
     @field_validator("registry")
     @classmethod
