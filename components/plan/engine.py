@@ -135,44 +135,37 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             urn = f"urn:pulumi:{self.recording.stack}::{self.recording.project}::{qualified}::{name}"
         return urn, qualified
 
-    def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+    def _record(self, request: Any, mock_urn: str, inputs: dict[str, Any] | None, custom: bool) -> None:
+        """Map the mock URN to the engine's and, unless it is the stack, record the resource."""
         self._note_thread_loop()
         engine_urn, qualified = self._engine_urn_for(request.parent, request.type, request.name)
-        self._engine_urn[response.urn] = engine_urn
-        self._qualified_type[response.urn] = qualified
-        if request.type != STACK_TYPE:
-            resource = RecordedResource(
-                urn=engine_urn,
-                type=request.type,
-                name=request.name,
-                parent=self._engine_urn.get(request.parent) if request.parent else None,
-                dependencies=sorted({self._engine_urn.get(dep, dep) for dep in request.dependencies}),
-                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
-                custom=bool(request.custom),
-            )
-            self.recording.resources.append(resource)
-            self._by_engine_urn[engine_urn] = resource
+        self._engine_urn[mock_urn] = engine_urn
+        self._qualified_type[mock_urn] = qualified
+        if inputs is None:
+            return
+        resource = RecordedResource(
+            urn=engine_urn,
+            type=request.type,
+            name=request.name,
+            parent=self._engine_urn.get(request.parent) if request.parent else None,
+            dependencies=sorted({self._engine_urn.get(dep, dep) for dep in request.dependencies}),
+            inputs=inputs,
+            custom=custom,
+        )
+        self.recording.resources.append(resource)
+        self._by_engine_urn[engine_urn] = resource
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        stack = request.type == STACK_TYPE
+        inputs = None if stack else rpc.deserialize_properties(request.object, keep_unknowns=True)
+        self._record(request, response.urn, inputs, bool(request.custom))
         return response
 
     def ReadResource(self, request: Any) -> Any:
         """A resource the program reads (``Resource.get``): recorded with ``{"read": <id>}``."""
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
-        self._note_thread_loop()
-        engine_urn, qualified = self._engine_urn_for(request.parent, request.type, request.name)
-        self._engine_urn[response.urn] = engine_urn
-        self._qualified_type[response.urn] = qualified
-        self.recording.resources.append(
-            RecordedResource(
-                urn=engine_urn,
-                type=request.type,
-                name=request.name,
-                parent=self._engine_urn.get(request.parent) if request.parent else None,
-                dependencies=sorted({self._engine_urn.get(dep, dep) for dep in request.dependencies}),
-                inputs={"read": request.id},
-                custom=False,
-            )
-        )
+        self._record(request, response.urn, {"read": request.id}, custom=False)
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
