@@ -3,47 +3,49 @@
     airlock plan --stack prod                      resource tree and image table
     airlock plan --stack prod --format json --out plan.json
     airlock plan diff old.json new.json [--exit-code]
+    airlock images list|placeholders|lock|mirror|verify --stack S
+    airlock images copy SRC DST
 
-Exit codes: 0 success; 1 ``plan diff --exit-code`` found changes; 2 the stack is invalid
-(every problem printed, with its config path) or a file could not be read.
+Exit codes: 0 success; 1 a check failed (``plan diff --exit-code`` found changes, ``lock
+--check`` would change the lock, ``verify`` found problems, a registry refused); 2 bad usage,
+an invalid stack (every problem printed, with its config path) or a file that cannot be read.
+
+Built on argparse, not typer: typer 0.29 builds a pydantic TypeAdapter for every parameter
+while parsing, about 0.3 s per invocation here, which is most of the time of a re-copy or a
+lock (docs/architecture.md, difference 14). Everything heavy (rich, httpx, pydantic, pulumi)
+is imported by the command that needs it, never at start-up.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from enum import StrEnum
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-from rich.console import Console
-
-__all__ = ["app", "main"]
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="airlock: one door for container images.")
-plan_app = typer.Typer(help="Show what a stack declares, offline (no CLI, no cluster, no credentials).")
-app.add_typer(plan_app, name="plan")
-images_app = typer.Typer(help="The images a stack needs, and their lockfile.", no_args_is_help=True)
-app.add_typer(images_app, name="images")
-
-stderr = Console(stderr=True, soft_wrap=True)
+__all__ = ["CliError", "build_parser", "main"]
 
 
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
+class CliError(Exception):
+    """Ends the command with ``message`` on stderr and exit ``code``."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
-ProjectDirOption = Annotated[Path | None, typer.Option("--project-dir", help="Directory of Pulumi.yaml.")]
-
-
-def _console() -> Console:
+def _console(file: Any = None) -> Any:
     """Wide enough for image references when writing to a pipe or a CI log."""
-    console = Console()
-    return console if console.is_terminal else Console(width=200, soft_wrap=True)
+    from rich.console import Console
+
+    console = Console(file=file)
+    return console if console.is_terminal else Console(file=file, width=200, soft_wrap=True)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -51,9 +53,14 @@ def find_project_dir(start: Path | None = None) -> Path:
     for candidate in (here, *here.parents):
         if (candidate / "Pulumi.yaml").is_file():
             return candidate
-    raise typer.BadParameter(f"no Pulumi.yaml in {here} or above; pass --project-dir")
+    raise CliError(f"no Pulumi.yaml in {here} or above; pass --project-dir")
 
 
+def _root(args: argparse.Namespace) -> Path:
+    return args.project_dir.resolve() if args.project_dir else find_project_dir()
+
+
+# -- plan ------------------------------------------------------------------------------------
 def plan_document(project_dir: Path, stack: str) -> dict[str, Any]:
     """Run the program for ``stack`` under the recording engine and build the plan document."""
     from .plan.document import build_document
@@ -62,133 +69,97 @@ def plan_document(project_dir: Path, stack: str) -> dict[str, Any]:
     return build_document(record_program(project_dir, stack))
 
 
-@plan_app.callback(invoke_without_command=True)
-def plan(
-    context: typer.Context,
-    stack: Annotated[
-        str | None, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")
-    ] = None,
-    output_format: FormatOption = OutputFormat.text,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file.")] = None,
-    project_dir: ProjectDirOption = None,
-) -> None:
-    """Plan a stack: `airlock plan --stack prod [--format json] [--out FILE]`."""
-    if context.invoked_subcommand is not None:
-        return
-    if stack is None:
-        raise typer.BadParameter("--stack is required", param_hint="--stack")
+def cmd_plan(args: argparse.Namespace) -> int:
+    if args.stack is None:
+        raise CliError("--stack is required: airlock plan --stack NAME")
     from .plan.document import dumps
     from .plan.engine import PlanError
     from .plan.render import render_plan
     from .plan.stackfiles import StackFilesError
 
-    root = project_dir.resolve() if project_dir else find_project_dir()
     try:
-        document = plan_document(root, stack)
+        document = plan_document(_root(args), args.stack)
     except (PlanError, StackFilesError) as error:
-        stderr.print(f"[red]error:[/red] {error}", highlight=False, markup=True)
-        raise typer.Exit(2) from None
-    if output_format is OutputFormat.json:
+        raise CliError(str(error)) from None
+    if args.format == "json":
         text = dumps(document)
-        if out:
-            out.write_text(text, encoding="utf-8")
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
-        return
-    if out:
-        with out.open("w", encoding="utf-8") as stream:
+        return 0
+    if args.out:
+        from rich.console import Console
+
+        with args.out.open("w", encoding="utf-8") as stream:
             render_plan(document, Console(file=stream, width=160, no_color=True))
     else:
         render_plan(document, _console())
+    return 0
 
 
 def _read_plan(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
-        stderr.print(f"[red]error:[/red] cannot read plan {path}: {error}", highlight=False)
-        raise typer.Exit(2) from None
+        raise CliError(f"cannot read plan {path}: {error}") from None
     if not isinstance(data, dict) or "resources" not in data:
-        stderr.print(f"[red]error:[/red] {path} is not an airlock plan (no 'resources')", highlight=False)
-        raise typer.Exit(2)
+        raise CliError(f"{path} is not an airlock plan (no 'resources')")
     return data
 
 
-@plan_app.command("diff")
-def plan_diff(
-    old: Annotated[Path, typer.Argument(help="The base plan (JSON).")],
-    new: Annotated[Path, typer.Argument(help="The new plan (JSON).")],
-    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the plans differ.")] = False,
-    output_format: FormatOption = OutputFormat.text,
-) -> None:
-    """What changed between two plans: resources, fields, final image references, outputs."""
+def cmd_plan_diff(args: argparse.Namespace) -> int:
     from .plan.diff import diff_plans
     from .plan.render import render_diff
 
-    difference = diff_plans(_read_plan(old), _read_plan(new))
-    if output_format is OutputFormat.json:
-        sys.stdout.write(json.dumps(difference.as_dict(), indent=2, sort_keys=True) + "\n")
+    difference = diff_plans(_read_plan(args.old), _read_plan(args.new))
+    if args.format == "json":
+        _write(json.dumps(difference.as_dict(), indent=2, sort_keys=True))
     else:
         render_diff(difference, _console())
-    if exit_code and not difference.empty:
-        raise typer.Exit(1)
+    return 1 if args.exit_code and not difference.empty else 0
 
 
-def _stack_table(project_dir: Path, stack: str, *, ignore_lock: bool) -> Any:
+# -- images: stack commands ------------------------------------------------------------------
+def _stack(args: argparse.Namespace, *, ignore_lock: bool) -> tuple[Path, Any]:
     from .config import ConfigError, load_stack_config
     from .plan.stackfiles import StackFilesError, read_stack_files
 
+    root = _root(args)
     try:
-        files = read_stack_files(project_dir, stack)
-        return load_stack_config(
-            files.config, files.secret_keys, stack=stack, project_dir=project_dir, ignore_lock=ignore_lock
+        files = read_stack_files(root, args.stack)
+        loaded = load_stack_config(
+            files.config, files.secret_keys, stack=args.stack, project_dir=root, ignore_lock=ignore_lock
         )
     except (ConfigError, StackFilesError) as error:
-        stderr.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(2) from None
+        raise CliError(str(error)) from None
+    return root, loaded
 
 
-def _stack(project_dir: Path | None, stack: str, *, ignore_lock: bool) -> tuple[Path, Any]:
-    root = project_dir.resolve() if project_dir else find_project_dir()
-    return root, _stack_table(root, stack, ignore_lock=ignore_lock)
-
-
-@images_app.command("list")
-def images_list(
-    stack: StackOption,
-    output_format: FormatOption = OutputFormat.text,
-    project_dir: ProjectDirOption = None,
-) -> None:
-    """Every image the stack needs: consumer, role, namespace, source and final reference."""
-    from rich.table import Table
-
-    _root, loaded = _stack(project_dir, stack, ignore_lock=False)
+def cmd_images_list(args: argparse.Namespace) -> int:
+    _root_dir, loaded = _stack(args, ignore_lock=False)
     rows = [
         {key: entry[key] for key in ("consumer", "role", "namespace", "source", "final", "pull_policy")}
         for entry in loaded.table.as_list()
     ]
-    if output_format is OutputFormat.json:
-        sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True) + "\n")
-        return
-    table = Table(title=f"images of stack {stack}")
+    if args.format == "json":
+        _write(json.dumps(rows, indent=2, sort_keys=True))
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"images of stack {args.stack}")
     for column in ("consumer", "role", "namespace", "source", "final"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(row["consumer"], row["role"], row["namespace"] or "-", row["source"], row["final"])
     _console().print(table)
+    return 0
 
 
-@images_app.command("placeholders")
-def images_placeholders(
-    stack: StackOption,
-    project_dir: ProjectDirOption = None,
-) -> None:
-    """Offline only: give every source image without a lock entry a recognisable placeholder
-    digest, so a `pin: required` stack can be planned without registry access. Every plan
-    warns about each placeholder; a pull by one fails. Resolve real digests before deploying."""
+def cmd_images_placeholders(args: argparse.Namespace) -> int:
     from .images.lock import Lockfile, placeholder_entry
 
-    root, loaded = _stack(project_dir, stack, ignore_lock=True)
+    root, loaded = _stack(args, ignore_lock=True)
     path = root / loaded.config.lock_file
     lock = Lockfile.load(path)
     added = 0
@@ -197,262 +168,366 @@ def images_placeholders(
             lock = lock.with_entry(source, placeholder_entry(source))
             added += 1
     lock.write(path)
-    stderr.print(
-        f"{path.name}: {added} placeholder entr{'y' if added == 1 else 'ies'} added, {len(lock)} in all"
+    sys.stderr.write(
+        f"{path.name}: {added} placeholder entr{'y' if added == 1 else 'ies'} added, {len(lock)} in all\n"
     )
+    return 0
 
 
-AuthfileOption = Annotated[
-    str | None,
-    typer.Option("--authfile", help="dockerconfigjson with logins (default: $REGISTRY_AUTH_FILE)."),
-]
-CaFileOption = Annotated[
-    list[str] | None, typer.Option("--ca-file", help="HOST=PATH: trust PATH's CA for HOST (repeatable).")
-]
-InsecureOption = Annotated[
-    list[str] | None, typer.Option("--insecure", help="HOST: plain HTTP for this registry only (repeatable).")
-]
-WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=64, help="Parallel requests.")]
-
-
-def _client(policy: Any, authfile: str | None, ca_files: list[str] | None, insecure: list[str] | None) -> Any:
+def _client(policy: Any, args: argparse.Namespace) -> Any:
+    """A registry client with the auth file's logins and the trust of policy plus flags."""
     from .images.errors import PolicyError
+    from .oci.access import load_credentials, transports_for
     from .oci.client import RegistryClient
-    from .oci.supply import load_credentials, transports_for
 
     cas: dict[str, str] = {}
-    for item in ca_files or []:
+    for item in args.ca_file:
         host, sep, path = item.partition("=")
         if not sep or not host or not path:
-            raise typer.BadParameter(f"{item!r} is not HOST=PATH", param_hint="--ca-file")
+            raise CliError(
+                f"--ca-file {item!r}: expected HOST=PATH, e.g. --ca-file registry.local:5000=ca.pem"
+            )
         cas[host] = path
     try:
-        credentials = load_credentials(authfile)
-        transports = transports_for(policy, cas, insecure or [])
+        credentials = load_credentials(args.authfile)
+        transports = transports_for(policy, cas, args.insecure)
     except (OSError, PolicyError) as error:
-        stderr.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(2) from None
+        raise CliError(str(error)) from None
     return RegistryClient(credentials, transports)
 
 
-def _fail(error: Exception) -> typer.Exit:
-    stderr.print(f"[red]error:[/red] {error}", highlight=False)
-    return typer.Exit(1)
-
-
-@images_app.command("lock")
-def images_lock(
-    stack: StackOption,
-    check: Annotated[
-        bool, typer.Option("--check", help="Fail if images.lock would change; write nothing.")
-    ] = False,
-    from_mirror: Annotated[
-        bool, typer.Option("--from-mirror", help="Resolve at the final location.")
-    ] = False,
-    authfile: AuthfileOption = None,
-    ca_file: CaFileOption = None,
-    insecure: InsecureOption = None,
-    workers: WorkersOption = 16,
-    output_format: FormatOption = OutputFormat.text,
-    project_dir: ProjectDirOption = None,
-) -> None:
-    """Resolve the digest of every source image and write images.lock atomically."""
+def cmd_images_lock(args: argparse.Namespace) -> int:
     from .images.lock import Lockfile
     from .oci.client import RegistryError
     from .oci.supply import lock_sources
 
-    root, loaded = _stack(project_dir, stack, ignore_lock=True)
+    root, loaded = _stack(args, ignore_lock=True)
     locations = {
         str(e.resolved.source.without_digest()): e.resolved.final.without_digest()
         for e in loaded.table.entries
     }
     path = root / loaded.config.lock_file
-    with _client(loaded.config.effective_policy(), authfile, ca_file, insecure) as client:
+    with _client(loaded.config.effective_policy(), args) as client:
         try:
             resolved = lock_sources(
                 client,
                 loaded.table.sources,
-                locate=(lambda source: locations[str(source)]) if from_mirror else None,
-                workers=workers,
+                locate=(lambda source: locations[str(source)]) if args.from_mirror else None,
+                workers=args.workers,
             )
         except RegistryError as error:
-            raise _fail(error) from None
+            raise CliError(str(error), 1) from None
     old = Lockfile.load(path)
     merged = old
     for key, entry in resolved.entries.items():
         merged = merged.with_entry(key, entry)
     changes = old.diff(merged)
-    if output_format is OutputFormat.json:
-        sys.stdout.write(
-            json.dumps({"changes": [str(c) for c in changes], "entries": len(merged)}, indent=2) + "\n"
-        )
+    if args.format == "json":
+        _write(json.dumps({"changes": [str(c) for c in changes], "entries": len(merged)}, indent=2))
     else:
         for change in changes:
-            _console().print(str(change), highlight=False)
-        _console().print(f"{len(resolved)} images resolved, {len(changes)} change(s)")
-    if check:
-        if changes:
-            raise typer.Exit(1)
-        return
+            _write(str(change))
+        _write(f"{len(resolved)} images resolved, {len(changes)} change(s)")
+    if args.check:
+        return 1 if changes else 0
     merged.write(path)
+    return 0
 
 
-@images_app.command("mirror")
-def images_mirror(
-    stack: StackOption,
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", help="os/arch to copy (default: all).")
-    ] = None,
-    authfile: AuthfileOption = None,
-    ca_file: CaFileOption = None,
-    insecure: InsecureOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    project_dir: ProjectDirOption = None,
-) -> None:
-    """Copy every image the stack needs into its registry, under the final reference."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-    from rich.table import Table
-
+def cmd_images_mirror(args: argparse.Namespace) -> int:
     from .images.lock import Lockfile
     from .oci.client import RegistryError
     from .oci.supply import mirror_images, mirror_pairs
 
-    root, loaded = _stack(project_dir, stack, ignore_lock=True)
+    root, loaded = _stack(args, ignore_lock=True)
     lock = Lockfile.load(root / loaded.config.lock_file)
     registry = loaded.config.registry
     caches = (
         registry.cache_endpoints().values() if registry is not None and registry.mode == "in-cluster" else ()
     )
     pairs = mirror_pairs(loaded.table.entries, lock, [c.partition("/")[0] for c in caches])
-    with _client(loaded.config.effective_policy(), authfile, ca_file, insecure) as client:
-        progress = Progress(
-            "{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            console=Console(stderr=True),
-            disable=output_format is OutputFormat.json,
-        )
-        with progress:
-            task = progress.add_task(f"mirroring {len(pairs)} images", total=None)
-            try:
-                reports = mirror_images(
-                    client, pairs, platforms=platform, progress=lambda n: progress.advance(task, n)
-                )
-            except RegistryError as error:
-                raise _fail(error) from None
-    if output_format is OutputFormat.json:
-        sys.stdout.write(json.dumps([r.as_dict() for r in reports], indent=2) + "\n")
-        return
-    table = Table(title=f"mirror of stack {stack}")
-    for column in (
-        "destination",
-        "digest",
-        "copied",
-        "skipped",
-        "mounted",
-        "bytes uploaded",
-        "bytes skipped",
+    with (
+        _client(loaded.config.effective_policy(), args) as client,
+        _progress(args.format == "json", f"mirroring {len(pairs)} images") as advance,
     ):
+        try:
+            reports = mirror_images(
+                client, pairs, platforms=args.platform or None, progress=advance, force=args.force
+            )
+        except RegistryError as error:
+            raise CliError(str(error), 1) from None
+    if args.format == "json":
+        _write(json.dumps([r.as_dict() for r in reports], indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"mirror of stack {args.stack}")
+    columns = ("destination", "digest", "result", "copied", "skipped", "mounted", "bytes uploaded")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for r in reports:
         table.add_row(
             r.destination,
             r.digest[:19],
+            "already present" if r.present else "copied",
             str(r.copied),
             str(r.skipped),
             str(r.mounted),
             str(r.bytes_uploaded),
-            str(r.bytes_skipped),
         )
-    _console().print(table)
-    total = sum(r.bytes_uploaded for r in reports)
-    _console().print(
-        f"{len(reports)} images, {total} bytes uploaded, "
-        f"{sum(r.bytes_skipped for r in reports)} bytes skipped"
+    console = _console()
+    console.print(table)
+    console.print(
+        f"{len(reports)} images ({sum(r.present for r in reports)} already present), "
+        f"{sum(r.bytes_uploaded for r in reports)} bytes uploaded, "
+        f"{sum(r.bytes_skipped for r in reports)} bytes of blobs skipped"
     )
+    return 0
 
 
-@images_app.command("verify")
-def images_verify(
-    stack: StackOption,
-    upstream: Annotated[
-        bool, typer.Option("--upstream/--no-upstream", help="Also check that upstream tags did not move.")
-    ] = True,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the results as JSON (for airlock:verifyReport).")
-    ] = None,
-    authfile: AuthfileOption = None,
-    ca_file: CaFileOption = None,
-    insecure: InsecureOption = None,
-    output_format: FormatOption = OutputFormat.text,
-    project_dir: ProjectDirOption = None,
-) -> None:
-    """Every final reference exists in the registry with the locked digest; exit 1 otherwise."""
+class _progress:
+    """A rich transfer bar on stderr (rich is imported only when the bar is shown)."""
+
+    def __init__(self, disabled: bool, description: str) -> None:
+        self.disabled = disabled or not sys.stderr.isatty()
+        self.description = description
+        self.bar: Any = None
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if self.disabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+        self.bar = Progress(
+            "{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=Console(stderr=True),
+        )
+        self.bar.start()
+        task = self.bar.add_task(self.description, total=None)
+        return lambda n: self.bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def cmd_images_verify(args: argparse.Namespace) -> int:
     from .images.lock import Lockfile
     from .oci.supply import verify_images, verify_report
 
-    root, loaded = _stack(project_dir, stack, ignore_lock=True)
+    root, loaded = _stack(args, ignore_lock=True)
     lock = Lockfile.load(root / loaded.config.lock_file)
-    with _client(loaded.config.effective_policy(), authfile, ca_file, insecure) as client:
-        checked, problems = verify_images(client, loaded.table.entries, lock, upstream=upstream)
-    if report is not None:
-        report.write_text(
-            json.dumps(verify_report(stack, checked, problems), indent=2) + "\n", encoding="utf-8"
+    with _client(loaded.config.effective_policy(), args) as client:
+        checked, problems = verify_images(client, loaded.table.entries, lock, upstream=args.upstream)
+    if args.report is not None:
+        args.report.write_text(
+            json.dumps(verify_report(args.stack, checked, problems), indent=2) + "\n", encoding="utf-8"
         )
-    if output_format is OutputFormat.json:
-        sys.stdout.write(
-            json.dumps({"checked": checked, "problems": [str(p) for p in problems]}, indent=2) + "\n"
-        )
+    if args.format == "json":
+        _write(json.dumps({"checked": checked, "problems": [str(p) for p in problems]}, indent=2))
     else:
         for problem in problems:
-            _console().print(f"[red]✗[/red] {problem}", highlight=False)
-        _console().print(f"{checked} images checked, {len(problems)} problem(s)")
-    if problems:
-        raise typer.Exit(1)
+            _write(f"✗ {problem}")
+        _write(f"{checked} images checked, {len(problems)} problem(s)")
+    return 1 if problems else 0
 
 
-@images_app.command("copy")
-def images_copy(
-    source: Annotated[str, typer.Argument(help="Source image reference.")],
-    destination: Annotated[str, typer.Argument(help="Destination image reference.")],
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", help="os/arch to copy (default: all).")
-    ] = None,
-    authfile: AuthfileOption = None,
-    ca_file: CaFileOption = None,
-    insecure: InsecureOption = None,
-    workers: WorkersOption = 8,
-    output_format: FormatOption = OutputFormat.text,
-) -> None:
-    """Copy one image (every platform of an index by default) between registries."""
+def cmd_images_copy(args: argparse.Namespace) -> int:
     from .images.reference import InvalidReferenceError, parse
     from .oci.client import RegistryError
     from .oci.copy import copy_image
 
     try:
-        src, dst = parse(source), parse(destination)
+        source, destination = parse(args.source), parse(args.destination)
     except InvalidReferenceError as error:
-        raise typer.BadParameter(str(error)) from None
-    with _client(None, authfile, ca_file, insecure) as client:
+        raise CliError(str(error)) from None
+    with _client(None, args) as client, _progress(args.format == "json", f"copying {source}") as advance:
         try:
-            report = copy_image(client, src, dst, platforms=platform, workers=workers)
+            report = copy_image(
+                client,
+                source,
+                destination,
+                platforms=args.platform or None,
+                workers=args.workers,
+                progress=advance,
+                force=args.force,
+            )
         except RegistryError as error:
-            raise _fail(error) from None
-    if output_format is OutputFormat.json:
-        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+            raise CliError(str(error), 1) from None
+    if args.format == "json":
+        _write(json.dumps(report.as_dict(), indent=2))
+    elif report.present:
+        _write(f"{destination} = {report.digest}: already present, nothing copied")
     else:
-        _console().print(
-            f"{dst} = {report.digest}: {report.copied} copied, {report.skipped} skipped, "
-            f"{report.mounted} mounted, "
-            f"{report.bytes_uploaded} bytes uploaded",
-            highlight=False,
+        _write(
+            f"{destination} = {report.digest}: {report.copied} copied, {report.skipped} skipped, "
+            f"{report.mounted} mounted, {report.bytes_uploaded} bytes uploaded"
         )
+    return 0
 
 
-def main() -> None:
-    app()
+# -- parser ----------------------------------------------------------------------------------
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 to 64")
+    return value
+
+
+def _add_stack(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--stack", "-s", required=required, help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--project-dir", type=Path, help="directory of Pulumi.yaml (default: search upwards)")
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+
+def _add_registry_access(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--authfile", help="dockerconfigjson with registry logins (default: $REGISTRY_AUTH_FILE)"
+    )
+    parser.add_argument(
+        "--ca-file",
+        action="append",
+        default=[],
+        metavar="HOST=PATH",
+        help="trust the CA in PATH for HOST (repeatable)",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="plain HTTP for HOST only (repeatable)",
+    )
+
+
+def _add_copy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="OS/ARCH",
+        help="copy only this platform (repeatable)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="check every blob even when the destination tag already has the source digest",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="airlock", description="airlock: one door for container images.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,images}")
+
+    plan = commands.add_parser(
+        "plan",
+        help="show what a stack declares, offline",
+        description="Plan a stack offline (no Pulumi CLI, no cluster, no credentials).",
+    )
+    _add_stack(plan, required=False)
+    _add_format(plan)
+    plan.add_argument("--out", type=Path, help="write the output to this file")
+    plan.set_defaults(handler=cmd_plan)
+    plan_commands = plan.add_subparsers(dest="plan_command", metavar="{diff}")
+    diff = plan_commands.add_parser(
+        "diff", help="what changed between two plans", description="What changed between two JSON plans."
+    )
+    diff.add_argument("old", type=Path, help="the base plan (JSON)")
+    diff.add_argument("new", type=Path, help="the new plan (JSON)")
+    diff.add_argument("--exit-code", action="store_true", help="exit 1 when the plans differ")
+    _add_format(diff)
+    diff.set_defaults(handler=cmd_plan_diff)
+
+    images = commands.add_parser("images", help="the images a stack needs, their lockfile and mirror")
+    image_commands = images.add_subparsers(dest="images_command", required=True)
+
+    listing = image_commands.add_parser(
+        "list", help="every image the stack needs: consumer, role, namespace, source, final reference"
+    )
+    _add_stack(listing)
+    _add_format(listing)
+    listing.set_defaults(handler=cmd_images_list)
+
+    placeholders = image_commands.add_parser(
+        "placeholders",
+        help="offline only: placeholder lock entries so a pin: required stack can be planned",
+        description=(
+            "Give every source image without a lock entry a recognisable placeholder digest. Every plan "
+            "warns about each placeholder and a pull by one fails: resolve real digests before deploying."
+        ),
+    )
+    _add_stack(placeholders)
+    placeholders.set_defaults(handler=cmd_images_placeholders)
+
+    lock = image_commands.add_parser(
+        "lock", help="resolve the digest of every source image and write images.lock atomically"
+    )
+    _add_stack(lock)
+    lock.add_argument(
+        "--check", action="store_true", help="exit 1 if images.lock would change; write nothing"
+    )
+    lock.add_argument("--from-mirror", action="store_true", help="resolve at the final location")
+    lock.add_argument("--workers", type=_workers, default=16, help="parallel requests (1-64)")
+    _add_registry_access(lock)
+    _add_format(lock)
+    lock.set_defaults(handler=cmd_images_lock)
+
+    mirror = image_commands.add_parser(
+        "mirror", help="copy every image the stack needs into its registry, under the final reference"
+    )
+    _add_stack(mirror)
+    _add_copy_options(mirror)
+    _add_registry_access(mirror)
+    _add_format(mirror)
+    mirror.set_defaults(handler=cmd_images_mirror)
+
+    verify = image_commands.add_parser(
+        "verify", help="every final reference exists in the registry with the locked digest"
+    )
+    _add_stack(verify)
+    verify.add_argument(
+        "--upstream",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also check that upstream tags did not move",
+    )
+    verify.add_argument("--report", type=Path, help="write the results as JSON (for airlock:verifyReport)")
+    _add_registry_access(verify)
+    _add_format(verify)
+    verify.set_defaults(handler=cmd_images_verify)
+
+    copy = image_commands.add_parser(
+        "copy", help="copy one image (every platform of an index by default) between registries"
+    )
+    copy.add_argument("source", help="source image reference")
+    copy.add_argument("destination", help="destination image reference")
+    _add_copy_options(copy)
+    copy.add_argument("--workers", type=_workers, default=8, help="parallel requests (1-64)")
+    _add_registry_access(copy)
+    _add_format(copy)
+    copy.set_defaults(handler=cmd_images_copy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except CliError as error:
+        sys.stderr.write(f"error: {error}\n")
+        return error.code
+    return code
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

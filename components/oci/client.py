@@ -6,8 +6,9 @@ copy is hashing and moving bytes, so a direct client that controls ``Accept`` he
 streaming and concurrency is both simpler and as fast (see README, Performance).
 
 Behaviour (distribution spec and the measured quirks in ``shared/notes/registry-facts.md``):
-- auth: credentials are sent up front (Basic) once a registry is known to want them — clients
-  that wait for a 401 break on large uploads; Bearer challenges get a token per scope, cached;
+- auth: a registry with a login in the auth file gets it up front (Basic) on the first request,
+  which saves the anonymous round trip, and clients that wait for a 401 break on large uploads;
+  a Bearer challenge switches that registry to tokens, one per scope, cached;
 - trust: a CA bundle per registry; plain HTTP only for registries declared insecure;
 - manifests are requested with every OCI and Docker manifest/index media type in ``Accept``
   and verified against their digest; blobs stream through sha256 verification and an upload
@@ -48,8 +49,8 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST))
-CHUNK = 1 << 20
 RETRYABLE = {429, 500, 502, 503, 504}
+CHUNK = 1 << 20
 
 
 class RegistryError(RuntimeError):
@@ -104,6 +105,21 @@ def _context(ca_bundle: str) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(cadata=ca_bundle)
     return context
+
+
+def _rechunk(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """Join the socket's small reads (one TLS record, <= 16 KiB, each) into ``size`` chunks:
+    every chunk is one write on the upload side, and per-write overhead dominates otherwise."""
+    held: list[bytes] = []
+    length = 0
+    for piece in pieces:
+        held.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield b"".join(held)
+            held, length = [], 0
+    if held:
+        yield b"".join(held)
 
 
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
@@ -169,7 +185,9 @@ class RegistryClient:
                     follow_redirects=True,
                 )
                 self._clients[registry] = client
-                self._auth[registry] = _Auth()
+                # A login for this registry is sent with the first request; a Bearer
+                # challenge in answer switches the registry to tokens.
+                self._auth[registry] = _Auth(scheme="basic" if registry in self.credentials else None)
             return client
 
     def _authorization(self, registry: str, scope: str) -> dict[str, str]:
@@ -363,8 +381,9 @@ class RegistryClient:
         )
         return response.status_code == 200
 
-    def put_manifest(self, ref: ImageReference, reference: str, manifest: Manifest) -> None:
-        self.request(
+    def put_manifest(self, ref: ImageReference, reference: str, manifest: Manifest) -> str | None:
+        """Push ``manifest`` under ``reference``; the digest the registry says it stored, if it says."""
+        response = self.request(
             "PUT",
             ref.domain,
             f"/v2/{ref.path}/manifests/{reference}",
@@ -374,6 +393,8 @@ class RegistryClient:
             expect=(201,),
             what=f"push manifest {ref.path}:{reference}",
         )
+        digest: str | None = response.headers.get("Docker-Content-Digest")
+        return digest
 
     def mount_blob(self, destination: ImageReference, source: ImageReference, digest: str) -> bool:
         """Cross-repository mount on one registry; True when the registry mounted it."""
@@ -415,6 +436,8 @@ class RegistryClient:
             source.domain,
             f"/v2/{source.path}/blobs/{digest}",
             scope=self._scope(source.path, "pull"),
+            # The digest is of the stored bytes: no transfer compression, read them raw.
+            headers={"Accept-Encoding": "identity"},
             stream=True,
             what=f"blob {digest[:19]} of {source.path}",
         )
@@ -433,7 +456,7 @@ class RegistryClient:
             nonlocal sent
             hasher = hashlib.sha256()
             try:
-                for chunk in response.iter_bytes(CHUNK):
+                for chunk in _rechunk(response.iter_raw(), CHUNK):
                     hasher.update(chunk)
                     sent += len(chunk)
                     if progress is not None:

@@ -8,56 +8,27 @@ the cache fetches them on demand and refuses pushes.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..images.dockerconfig import RegistryCredential, parse_dockerconfigjson
 from ..images.lock import LockEntry, Lockfile
 from ..images.reference import ImageReference
-from .client import RegistryClient, RegistryError, RegistryTransport
+from .client import RegistryClient, RegistryError
 from .copy import CopyReport, copy_image
 
-if TYPE_CHECKING:  # the policy and table need pydantic; copy and verify paths do not
-    from ..images.policy import ImagePolicy
+if TYPE_CHECKING:  # the table needs pydantic; the lock, mirror and verify paths do not
     from ..images.table import TableEntry
 
 __all__ = [
     "VerifyProblem",
-    "load_credentials",
     "lock_sources",
     "mirror_images",
     "mirror_pairs",
-    "transports_for",
     "verify_images",
     "verify_report",
 ]
-
-
-def load_credentials(authfile: str | None) -> dict[str, RegistryCredential]:
-    """From ``--authfile``, else ``REGISTRY_AUTH_FILE``; no file means anonymous access."""
-    path = authfile or os.environ.get("REGISTRY_AUTH_FILE")
-    if not path:
-        return {}
-    return parse_dockerconfigjson(Path(path).read_text(encoding="utf-8"))
-
-
-def transports_for(
-    policy: ImagePolicy | None, ca_files: Mapping[str, str], insecure: Iterable[str]
-) -> dict[str, RegistryTransport]:
-    """Trust per registry: the policy's ``registries`` plus command-line additions."""
-    transports: dict[str, RegistryTransport] = {}
-    if policy is not None:
-        for host, trust in policy.registries.items():
-            transports[host] = RegistryTransport(ca_bundle=trust.ca_bundle, insecure=trust.insecure)
-    for host, path in ca_files.items():
-        transports[host] = RegistryTransport(ca_bundle=Path(path).read_text(encoding="utf-8"))
-    for host in insecure:
-        transports[host] = RegistryTransport(insecure=True)
-    return transports
 
 
 def lock_sources(
@@ -111,14 +82,23 @@ def mirror_images(
     platforms: list[str] | None = None,
     progress: Callable[[int], None] | None = None,
     on_done: Callable[[CopyReport], None] | None = None,
+    force: bool = False,
+    images_at_once: int = 4,
 ) -> list[CopyReport]:
-    reports = []
-    for source, destination in pairs:
-        report = copy_image(client, source, destination, platforms=platforms, progress=progress)
-        reports.append(report)
+    """Copy each pair (``images_at_once`` in parallel); reports come back in ``pairs`` order.
+
+    Every pair is attempted; the first failure in ``pairs`` order is raised once the others
+    have ended. What was copied stays copied, and a re-run skips it."""
+
+    def one(pair: tuple[ImageReference, ImageReference]) -> CopyReport:
+        source, destination = pair
+        report = copy_image(client, source, destination, platforms=platforms, progress=progress, force=force)
         if on_done:
             on_done(report)
-    return reports
+        return report
+
+    with ThreadPoolExecutor(max_workers=images_at_once) as pool:
+        return list(pool.map(one, pairs))
 
 
 @dataclass(frozen=True)

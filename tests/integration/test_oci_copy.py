@@ -92,7 +92,41 @@ def test_copy_is_byte_identical_and_a_second_copy_uploads_nothing(two_registries
         for platform, digest in layout.platform_digests.items():
             assert client.get_manifest(dst, digest).digest == digest, platform
         second = copy_image(client, src, dst)
-        assert second.bytes_uploaded == 0 and second.skipped == 4
+        assert second.present and second.bytes_uploaded == 0 and second.digest == layout.index_digest
+        forced = copy_image(client, src, dst, force=True)
+        assert not forced.present and forced.bytes_uploaded == 0 and forced.skipped == 4
+        assert forced.bytes_skipped == layout.blob_bytes
+
+
+def test_a_destination_tag_at_another_digest_is_copied_over(two_registries, tmp_path, test_ca):
+    source, destination = two_registries
+    push(source, tmp_path / "old", "1.0", size=4096)
+    src = parse(f"{source.endpoint}/library/app:1.0")
+    dst = parse(f"{destination.endpoint}/library/app:1.0")
+    with client_for(test_ca, source, destination) as client:
+        copy_image(client, src, dst)
+        moved = push(source, tmp_path / "new", "1.0", size=8192)
+        report = copy_image(client, src, dst)
+        assert not report.present and report.copied == 4
+        assert client.head_manifest(dst, "1.0") == moved.index_digest
+
+
+def test_the_registry_refuses_manifests_whose_references_are_missing(two_registries, tmp_path, test_ca):
+    """Why the present-tag short cut is sound: distribution accepts neither an image manifest
+    whose blobs it lacks nor an index whose child manifests it lacks, so a tag at the source's
+    digest means the whole graph is there."""
+    source, destination = two_registries
+    push(source, tmp_path / "layout", "1.0", size=4096)
+    src = parse(f"{source.endpoint}/library/app:1.0")
+    dst = parse(f"{destination.endpoint}/library/app:1.0")
+    with client_for(test_ca, source, destination) as client:
+        index = client.get_manifest(src)
+        with pytest.raises(RegistryError, match="MANIFEST_UNKNOWN|MANIFEST_BLOB_UNKNOWN|BLOB_UNKNOWN"):
+            client.put_manifest(dst, "1.0", index)
+        child = client.get_manifest(src, index.children()[0]["digest"])
+        with pytest.raises(RegistryError, match="MANIFEST_BLOB_UNKNOWN|BLOB_UNKNOWN"):
+            client.put_manifest(dst, child.digest, child)
+        assert client.head_manifest(dst, "1.0") is None
 
 
 def test_copy_within_a_registry_mounts(two_registries, tmp_path, test_ca):

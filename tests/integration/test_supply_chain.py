@@ -12,18 +12,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from components.cli import app
 from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson
 from components.images.lock import Lockfile
+from tests.support.cli import run_cli
 from tests.support.registry import start_registry
 
 from .test_oci_copy import push
 
 pytestmark = pytest.mark.realserver
 ROOT = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -68,7 +66,7 @@ def project(tmp_path, test_ca):
 
 
 def run(*args: str):
-    return runner.invoke(app, list(args))
+    return run_cli(*args)
 
 
 def test_lock_mirror_verify_and_a_moved_tag(project, tmp_path):
@@ -96,7 +94,11 @@ def test_lock_mirror_verify_and_a_moved_tag(project, tmp_path):
     assert sorted(reports[web_dst]["platforms"]) == ["linux/amd64", "linux/arm64"]
 
     again = json.loads(run("images", "mirror", *common, "--format", "json").output)
-    assert sum(r["bytes_uploaded"] for r in again) == 0
+    assert sum(r["bytes_uploaded"] for r in again) == 0 and all(r["present"] for r in again)
+    text = run("images", "mirror", *common, "--force")
+    assert text.exit_code == 0, text.output
+    assert "2 images (0 already present), 0 bytes uploaded" in text.output
+    assert f"{web.blob_bytes + worker.blob_bytes} bytes of blobs skipped" in text.output
 
     verified = run("images", "verify", *common)
     assert verified.exit_code == 0, verified.output
@@ -135,6 +137,8 @@ def test_copy_command_and_wrong_credentials(project, tmp_path):
     copied = run("images", "copy", src, dst, "--authfile", str(authfile), *ca_args, "--format", "json")
     assert copied.exit_code == 0, copied.output
     assert json.loads(copied.output)["copied"] == 2
+    recopied = run("images", "copy", src, dst, "--authfile", str(authfile), *ca_args)
+    assert recopied.exit_code == 0 and "already present, nothing copied" in recopied.stdout
     bad = tmp_path / "bad.json"
     bad.write_text(render_dockerconfigjson({upstream.endpoint: RegistryCredential("up", "nope")}))
     refused = run("images", "copy", src, dst, "--authfile", str(bad), *ca_args)
