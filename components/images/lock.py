@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from ..yaml_io import safe_load
 from .errors import PolicyError, PolicyErrors
 from .reference import ImageReference, InvalidReferenceError, parse, parse_digest
 
@@ -217,7 +218,7 @@ class Lockfile:
     @classmethod
     def loads(cls, text: str) -> Lockfile:
         try:
-            data = yaml.safe_load(text)
+            data = safe_load(text)
         except yaml.YAMLError as error:
             raise PolicyError(
                 "images.lock", "<file>", f"is not valid YAML: {error}", "regenerate it"

@@ -67,7 +67,11 @@ LOCK_COMMAND = "airlock images lock"
 class StrictModel(BaseModel):
     """Unknown keys are errors; stack files write camelCase, Python code snake_case."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+    # defer_build: a model's validator is built when it is first used, not at import; a
+    # stack without tenants or a registry never pays for those models (CLI start-up).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True, defer_build=True
+    )
 
 
 def canonical_reference(value: str) -> str:
@@ -285,17 +289,20 @@ class RegistryTrust(StrictModel):
     def _pem(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from cryptography import x509
+        import ssl  # OpenSSL parses the bundle exactly as the registry clients will
 
+        fix = (
+            "paste the CA certificate(s) unchanged, each from '-----BEGIN CERTIFICATE-----' "
+            "to '-----END CERTIFICATE-----'"
+        )
+        if "-----BEGIN CERTIFICATE-----" not in value:
+            raise ValueError(f"ca_bundle is not a PEM certificate bundle; {fix}")
         try:
-            certificates = x509.load_pem_x509_certificates(value.encode())
-        except ValueError:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=value)
+        except ssl.SSLError as error:
             raise ValueError(
-                "ca_bundle is not a PEM certificate bundle; paste the CA certificate(s) "
-                "starting with '-----BEGIN CERTIFICATE-----'"
+                f"ca_bundle is not a PEM certificate bundle OpenSSL can read ({error.reason}); {fix}"
             ) from None
-        if not certificates:  # pragma: no cover - cryptography raises instead
-            raise ValueError("ca_bundle holds no certificate")
         return value
 
     @model_validator(mode="after")

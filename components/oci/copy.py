@@ -76,16 +76,25 @@ def copy_image(
     progress: Callable[[int], None] | None = None,
     force: bool = False,
 ) -> CopyReport:
-    top = client.get_manifest(source)
-    if source.digest and top.digest != source.digest:
-        raise RegistryError(f"{source.domain}: {source} resolved to {top.digest}")
-    if top.is_index and platforms:
-        top = filter_platforms(top, platforms)
-    report = CopyReport(str(source), str(destination), top.digest, platforms=sorted(top.platforms()))
-    if not force and client.head_manifest(destination, destination.tag or top.digest) == top.digest:
-        report.present = True
-        return report
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        # The destination tag is read while the source manifest is fetched: one round trip
+        # decides a re-copy.
+        current = (
+            pool.submit(client.head_manifest, destination, destination.tag)
+            if destination.tag and not force
+            else None
+        )
+        top = client.get_manifest(source)
+        if source.digest and top.digest != source.digest:
+            raise RegistryError(f"{source.domain}: {source} resolved to {top.digest}")
+        if top.is_index and platforms:
+            top = filter_platforms(top, platforms)
+        report = CopyReport(str(source), str(destination), top.digest, platforms=sorted(top.platforms()))
+        if not force:
+            present = current.result() if current else client.head_manifest(destination, top.digest)
+            if present == top.digest:
+                report.present = True
+                return report
         children = list(pool.map(lambda c: client.get_manifest(source, c["digest"]), top.children()))
         _copy_blobs(client, source, destination, children or [top], pool, report, progress)
         list(pool.map(lambda child: client.put_manifest(destination, child.digest, child), children))

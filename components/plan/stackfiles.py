@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from ..yaml_io import safe_load
+
 __all__ = ["SECRET_PLACEHOLDER", "StackFiles", "StackFilesError", "read_stack_files"]
 
 SECRET_PLACEHOLDER = "offline-plan-secret-placeholder"
@@ -64,7 +66,7 @@ def _qualify(key: str, project: str) -> str:
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise StackFilesError(f"{path} does not exist") from None
     except yaml.YAMLError as error:

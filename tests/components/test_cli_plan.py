@@ -119,3 +119,33 @@ def test_the_installed_entry_point_runs_without_loading_heavy_libraries():
         check=True,
     )
     assert "copy" in help_text.stdout and "mirror" in help_text.stdout
+
+
+def test_the_console_script_flushes_its_output_and_keeps_exit_codes(tmp_path):
+    """`run()` leaves through os._exit: what was written must still arrive, whole, through a pipe."""
+    import subprocess
+    import sys
+
+    plan = tmp_path / "prod.json"
+    script = [sys.executable, "-c", "from components.cli import run; run()"]
+    made = subprocess.run(
+        [*script, "plan", "--stack", "prod", "--format", "json", "--project-dir", str(PROJECT_DIR)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    plan.write_text(made.stdout)
+    assert json.loads(made.stdout) == json.loads((PROJECT_DIR / "tests/golden/prod.json").read_text())
+    changed = json.loads(made.stdout)
+    changed["images"][0]["final"] = "registry.prod.example.com/team/web:9"
+    (tmp_path / "new.json").write_text(json.dumps(changed))
+    diff = subprocess.run(
+        [*script, "plan", "diff", str(plan), str(tmp_path / "new.json"), "--exit-code"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert diff.returncode == 1 and "registry.prod.example.com/team/web:9" in diff.stdout
+    bad = subprocess.run([*script, "plan", "diff", str(plan)], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "the following arguments are required: new" in bad.stderr

@@ -269,6 +269,23 @@ def test_insecure_with_ca_bundle_is_a_contradiction():
         policy(registries={"r.io": {"insecure": True, "ca_bundle": ca_pem}})
 
 
+def test_ca_bundles_are_parsed_by_openssl():
+    ca_pem = make_ca().certificate_pem
+    two = ca_pem + make_ca().certificate_pem
+    assert policy(registries={"r.io": {"ca_bundle": two}}).registries["r.io"].ca_bundle == two
+    lines = ca_pem.splitlines()
+    corrupted = "\n".join([lines[0], lines[1][:10] + "!!!!" + lines[1][14:], *lines[2:]])
+    for bad, reason in (
+        ("not a certificate", "is not a PEM certificate bundle;"),
+        ("-----BEGIN CERTIFICATE-----", "OpenSSL can read"),
+        (corrupted, "OpenSSL can read"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            policy(registries={"r.io": {"ca_bundle": bad}})
+        message = caught.value.errors()[0]["msg"]
+        assert reason in message and "-----END CERTIFICATE-----" in message, message
+
+
 def test_mirror_that_would_overflow_the_path_limit_is_a_policy_error():
     pol = policy(mirrors=[{"source": "docker.io", "to": "m.io/" + "a" * 200}])
     with pytest.raises(PolicyError, match="cannot be mirrored"):
