@@ -12,7 +12,7 @@ an invalid stack (every problem printed, with its config path) or a file that ca
 
 Built on argparse, not typer: typer 0.29 builds a pydantic TypeAdapter for every parameter
 while parsing, about 0.3 s per invocation here, which is most of the time of a re-copy or a
-lock (docs/architecture.md, difference 14). Everything heavy (rich, httpx, pydantic, pulumi)
+lock (docs/architecture.md, difference 14). Everything heavy (rich, urllib3, pydantic, pulumi)
 is imported by the command that needs it, never at start-up.
 """
 
