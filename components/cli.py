@@ -175,10 +175,10 @@ def cmd_images_placeholders(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(policy: Any, args: argparse.Namespace) -> Any:
-    """A registry client with the auth file's logins and the trust of policy plus flags."""
-    from .images.errors import PolicyError
-    from .oci.access import load_credentials, transports_for
+def _client(policy: Any, args: argparse.Namespace, root: Path | None = None) -> Any:
+    """A registry client with the logins (auth files, and the stack's registry with
+    ``--stack-login``) and the trust of the policy plus the flags."""
+    from .oci.access import AccessError, load_credentials, stack_registry_login, transports_for
     from .oci.client import RegistryClient
 
     cas: dict[str, str] = {}
@@ -190,9 +190,10 @@ def _client(policy: Any, args: argparse.Namespace) -> Any:
             )
         cas[host] = path
     try:
-        credentials = load_credentials(args.authfile)
+        stack_login = stack_registry_login(root, args.stack) if root and args.stack_login else {}
+        credentials = load_credentials(args.authfile, base=stack_login)
         transports = transports_for(policy, cas, args.insecure)
-    except (OSError, PolicyError) as error:
+    except AccessError as error:
         raise CliError(str(error)) from None
     return RegistryClient(credentials, transports)
 
@@ -208,7 +209,7 @@ def cmd_images_lock(args: argparse.Namespace) -> int:
         for e in loaded.table.entries
     }
     path = root / loaded.config.lock_file
-    with _client(loaded.config.effective_policy(), args) as client:
+    with _client(loaded.config.effective_policy(), args, root) as client:
         try:
             resolved = lock_sources(
                 client,
@@ -248,7 +249,7 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
     )
     pairs = mirror_pairs(loaded.table.entries, lock, [c.partition("/")[0] for c in caches])
     with (
-        _client(loaded.config.effective_policy(), args) as client,
+        _client(loaded.config.effective_policy(), args, root) as client,
         _progress(args.format == "json", f"mirroring {len(pairs)} images") as advance,
     ):
         try:
@@ -322,7 +323,7 @@ def cmd_images_verify(args: argparse.Namespace) -> int:
 
     root, loaded = _stack(args, ignore_lock=True)
     lock = Lockfile.load(root / loaded.config.lock_file)
-    with _client(loaded.config.effective_policy(), args) as client:
+    with _client(loaded.config.effective_policy(), args, root) as client:
         checked, problems = verify_images(client, loaded.table.entries, lock, upstream=args.upstream)
     if args.report is not None:
         args.report.write_text(
@@ -391,10 +392,22 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
 
 
-def _add_registry_access(parser: argparse.ArgumentParser) -> None:
+def _add_registry_access(parser: argparse.ArgumentParser, *, stack: bool = True) -> None:
     parser.add_argument(
-        "--authfile", help="dockerconfigjson with registry logins (default: $REGISTRY_AUTH_FILE)"
+        "--authfile",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="dockerconfigjson with registry logins, repeatable, later files win (default: "
+        "$REGISTRY_AUTH_FILE, else the files podman and skopeo read)",
     )
+    if stack:
+        parser.add_argument(
+            "--stack-login",
+            action="store_true",
+            help="also use the login of the stack's deployed registry "
+            "(pulumi stack output registryPullSecretPayload; needs the Pulumi CLI)",
+        )
     parser.add_argument(
         "--ca-file",
         action="append",
@@ -514,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("destination", help="destination image reference")
     _add_copy_options(copy)
     copy.add_argument("--workers", type=_workers, default=8, help="parallel requests (1-64)")
-    _add_registry_access(copy)
+    _add_registry_access(copy, stack=False)
     _add_format(copy)
     copy.set_defaults(handler=cmd_images_copy)
     return parser

@@ -106,24 +106,34 @@ def parse_dockerconfigjson(text: str) -> dict[str, RegistryCredential]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise PolicyError("authfile", "<file>", f"is not JSON: {error}", "") from None
+        raise PolicyError(
+            "authfile", "<file>", f"is not JSON: {error}", "pass the file `docker login`/`podman login` wrote"
+        ) from None
     auths = data.get("auths") if isinstance(data, dict) else None
+    if auths is None and isinstance(data, dict) and ("credsStore" in data or "credHelpers" in data):
+        auths = {}  # logins kept by a credential helper only: nothing readable here
     if not isinstance(auths, dict):
-        raise PolicyError("authfile", "<file>", "has no 'auths' mapping", "")
+        raise PolicyError(
+            "authfile",
+            "<file>",
+            "has no 'auths' mapping",
+            'expected {"auths": {"<registry>": {"auth": "<base64 user:password>"}}}',
+        )
     credentials: dict[str, RegistryCredential] = {}
     for registry, entry in auths.items():
+        relogin = f"log in again (`podman login {registry}`) or write username and password"
         if not isinstance(entry, dict):
-            raise PolicyError(f"auths[{registry!r}]", "<entry>", "must be a mapping", "")
+            raise PolicyError(f"auths[{registry!r}]", "<entry>", "must be a mapping", relogin)
         if entry.get("auth"):
             try:
                 decoded = base64.b64decode(entry["auth"], validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
                 raise PolicyError(
-                    f"auths[{registry!r}].auth", "[secret]", "is not base64 of 'user:password'", ""
+                    f"auths[{registry!r}].auth", "[secret]", "is not base64 of 'user:password'", relogin
                 ) from None
             username, sep, password = decoded.partition(":")
             if not sep:
-                raise PolicyError(f"auths[{registry!r}].auth", "[secret]", "decodes without ':'", "")
+                raise PolicyError(f"auths[{registry!r}].auth", "[secret]", "decodes without ':'", relogin)
         else:
             username, password = entry.get("username", ""), entry.get("password", "")
         if not username and not password:

@@ -173,3 +173,37 @@ def test_verify_report_feeds_the_plan_with_images_not_mirrored_yet(project, tmp_
     assert run("images", "mirror", *common).exit_code == 0
     assert run("images", "verify", *common, "--report", str(report)).exit_code == 0
     assert record_program(directory, "test").outputs["unmirroredImages"] == []
+
+
+def test_stack_login_supplies_the_mirror_login(project, tmp_path, monkeypatch):
+    """`--stack-login` reads the stack's registry login through the Pulumi CLI (a stand-in
+    script here: the CLI is not installable on this machine) and merges it with the auth file."""
+    import os
+    import stat
+
+    directory, upstream, mirror, _ = project
+    push(upstream, tmp_path / "web", "1.0", "library/web", platforms=("linux/amd64",))
+    push(upstream, tmp_path / "worker", "2.1", "team/worker", platforms=("linux/amd64",))
+    upstream_only = tmp_path / "upstream.json"
+    upstream_only.write_text(render_dockerconfigjson({upstream.endpoint: RegistryCredential("up", "pw-up")}))
+    common = ["--stack", "test", "--project-dir", str(directory), "--authfile", str(upstream_only)]
+
+    assert run("images", "lock", *common).exit_code == 0  # the upstream login is enough to lock
+    refused = run("images", "mirror", *common)
+    assert refused.exit_code == 1 and f"{mirror.endpoint}: authentication failed" in refused.output
+
+    payload = tmp_path / "payload.json"
+    payload.write_text(
+        json.dumps(render_dockerconfigjson({mirror.endpoint: RegistryCredential("airlock", "pw-mirror")}))
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+    script.write_text(f"#!/bin/sh\ncat {payload}\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    mirrored = run("images", "mirror", *common, "--stack-login", "--format", "json")
+    assert mirrored.exit_code == 0, mirrored.output
+    assert len(json.loads(mirrored.stdout)) == 2
+    assert "pw-mirror" not in mirrored.output
+    assert run("images", "verify", *common, "--stack-login", "--no-upstream").exit_code == 0

@@ -107,8 +107,15 @@ def test_parse_round_trips_and_prefers_auth():
         ("{}", "has no 'auths' mapping"),
         ('{"auths": {"r.io": {"auth": "!!"}}}', "is not base64"),
         ('{"auths": {"r.io": {"auth": "YWJj"}}}', "decodes without ':'"),
+        ('{"auths": {"r.io": []}}', "must be a mapping"),
     ],
 )
 def test_parse_errors(text, message):
-    with pytest.raises(PolicyError, match=message):
+    with pytest.raises(PolicyError, match=message) as caught:
         parse_dockerconfigjson(text)
+    assert caught.value.fix, "every auth-file problem says how to fix it"
+
+
+def test_credential_helper_only_files_hold_no_logins():
+    assert parse_dockerconfigjson('{"credsStore": "desktop"}') == {}
+    assert parse_dockerconfigjson('{"credHelpers": {"gcr.io": "gcloud"}, "auths": {"gcr.io": {}}}') == {}
