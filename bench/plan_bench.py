@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import compileall
 import json
 import statistics
 import subprocess
@@ -161,6 +162,9 @@ def tenant_scaling() -> dict[str, object]:
 
 
 def main() -> None:
+    # Installed packages have compiled bytecode, and `pulumi up` writes it on the first run;
+    # under PYTHONDONTWRITEBYTECODE=1 an editable checkout would recompile at every start.
+    compileall.compile_dir(ROOT / "components", quiet=1)
     with tempfile.TemporaryDirectory() as temporary:
         work = Path(temporary)
         floor = plan_vs_floor(work)
