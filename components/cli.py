@@ -250,7 +250,7 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
     pairs = mirror_pairs(loaded.table.entries, lock, [c.partition("/")[0] for c in caches])
     with (
         _client(loaded.config.effective_policy(), args, root) as client,
-        _progress(args.format == "json", f"mirroring {len(pairs)} images") as advance,
+        _Progress(args.format == "json", f"mirroring {len(pairs)} images") as advance,
     ):
         try:
             reports = mirror_images(
@@ -264,7 +264,16 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title=f"mirror of stack {args.stack}")
-    columns = ("destination", "digest", "result", "copied", "skipped", "mounted", "bytes uploaded")
+    columns = (
+        "destination",
+        "digest",
+        "result",
+        "copied",
+        "skipped",
+        "mounted",
+        "bytes uploaded",
+        "bytes skipped",
+    )
     for column in columns:
         table.add_column(column, overflow="fold")
     for r in reports:
@@ -276,6 +285,7 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
             str(r.skipped),
             str(r.mounted),
             str(r.bytes_uploaded),
+            str(r.bytes_skipped),
         )
     console = _console()
     console.print(table)
@@ -287,7 +297,7 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
     return 0
 
 
-class _progress:
+class _Progress:
     """A rich transfer bar on stderr (rich is imported only when the bar is shown)."""
 
     def __init__(self, disabled: bool, description: str) -> None:
@@ -347,7 +357,7 @@ def cmd_images_copy(args: argparse.Namespace) -> int:
         source, destination = parse(args.source), parse(args.destination)
     except InvalidReferenceError as error:
         raise CliError(str(error)) from None
-    with _client(None, args) as client, _progress(args.format == "json", f"copying {source}") as advance:
+    with _client(None, args) as client, _Progress(args.format == "json", f"copying {source}") as advance:
         try:
             report = copy_image(
                 client,

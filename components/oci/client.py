@@ -200,7 +200,7 @@ class RegistryClient:
                 transport = self.transports.get(registry, RegistryTransport())
                 pool = urllib3.PoolManager(
                     num_pools=8,
-                    maxsize=32,
+                    maxsize=64,  # the most parallel requests the CLI allows (--workers)
                     ssl_context=_context(transport.ca_bundle, system=not own),
                     timeout=self.timeout,
                     retries=False,
