@@ -96,7 +96,7 @@ def placeholder_entry(reference: ImageReference | str) -> LockEntry:
 
     ``sha256("airlock-offline-placeholder:<source>")``: no registry serves it, so a pull by it
     fails loudly, and :func:`is_placeholder` lets every resolution warn about it. Written only
-    by ``airlock images lock --offline-placeholders``, for plans made without network access.
+    by ``airlock images placeholders``, for plans made without network access.
     """
     key = lock_key(reference)
     digest = "sha256:" + hashlib.sha256((PLACEHOLDER_SEED + key).encode()).hexdigest()

@@ -20,7 +20,12 @@ def make_targets() -> set[str]:
 def test_workflow_runs_the_readme_test_command_and_plans_every_stack():
     workflow = yaml.safe_load((ROOT / ".github/workflows/pull-request.yml").read_text())
     jobs = workflow["jobs"]
-    assert {"test", "plan-diff", "preview"} <= set(jobs)
+    assert {"test", "plan-diff", "images-lock", "preview"} <= set(jobs)
+    lock_steps = " ".join(str(step.get("run", "")) for step in jobs["images-lock"]["steps"])
+    assert "airlock images lock --stack" in lock_steps and "--check" in lock_steps
+    from components.images.lock import placeholder_entry
+
+    assert placeholder_entry("example.com/app:1").media_type in lock_steps  # the skip matches
     assert any(step.get("run") == "make test" for step in jobs["test"]["steps"])
     preview = jobs["preview"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
