@@ -64,6 +64,10 @@ RETRYABLE = {429, 500, 502, 503, 504}
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 1 << 20
 Response = urllib3.BaseHTTPResponse
+# Docker Hub's API answers at registry-1.docker.io, not at the name references use
+# (containers/image docker/docker_client.go: dockerHostname -> dockerRegistry). Logins and
+# trust stay keyed by the reference name.
+API_HOSTS = {"docker.io": "registry-1.docker.io"}
 
 
 class RegistryError(RuntimeError):
@@ -122,21 +126,6 @@ def _context(ca_bundle: str | None, *, system: bool) -> ssl.SSLContext:
     if ca_bundle:
         context.load_verify_locations(cadata=ca_bundle)
     return context
-
-
-def _rechunk(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
-    """Join the socket's small reads (one TLS record, <= 16 KiB, each) into ``size`` chunks:
-    every chunk is one write on the upload side, and per-write overhead dominates otherwise."""
-    held: list[bytes] = []
-    length = 0
-    for piece in pieces:
-        held.append(piece)
-        length += len(piece)
-        if length >= size:
-            yield b"".join(held)
-            held, length = [], 0
-    if held:
-        yield b"".join(held)
 
 
 def _discard(response: Response) -> None:
@@ -217,7 +206,7 @@ class RegistryClient:
         if url.startswith(("https://", "http://")):
             return url
         insecure = self.transports.get(registry, RegistryTransport()).insecure
-        return f"{'http' if insecure else 'https'}://{registry}{url}"
+        return f"{'http' if insecure else 'https'}://{API_HOSTS.get(registry, registry)}{url}"
 
     def _authorization(self, registry: str, scope: str) -> dict[str, str]:
         auth = self._auth[registry]
@@ -299,7 +288,7 @@ class RegistryClient:
         attempt = redirects = 0
         authenticated_retry = False
         while True:
-            own = urlsplit(target).netloc == registry
+            own = urlsplit(target).netloc == API_HOSTS.get(registry, registry)
             pool = self._pool(registry, own=own)
             all_headers = {**(headers or {}), **(self._authorization(registry, scope) if own else {})}
             try:

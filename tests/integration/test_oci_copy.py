@@ -190,3 +190,23 @@ def test_manifest_digest_is_verified(two_registries, tmp_path, test_ca):
     wrong = "sha256:" + hashlib.sha256(b"other").hexdigest()
     with client_for(test_ca, source) as client, pytest.raises(RegistryError):
         client.get_manifest(parse(f"{source.endpoint}/library/app@{wrong}"))
+
+
+def test_docker_hub_is_reached_at_its_api_host_with_the_docker_io_login(
+    two_registries, tmp_path, test_ca, monkeypatch
+):
+    """References say docker.io; the API answers at registry-1.docker.io. A real registry stands
+    in for the API host; the login and trust stay keyed by docker.io, as auth files key them."""
+    import components.oci.client as client_module
+
+    source, _ = two_registries
+    layout = push(source, tmp_path / "layout", "1.0")
+    assert client_module.API_HOSTS == {"docker.io": "registry-1.docker.io"}
+    monkeypatch.setattr(client_module, "API_HOSTS", {"docker.io": source.endpoint})
+    client = RegistryClient(
+        {"docker.io": RegistryCredential(source.username, source.password)},
+        {"docker.io": RegistryTransport(ca_bundle=test_ca.certificate_pem)},
+    )
+    with client:
+        manifest = client.get_manifest(parse("docker.io/library/app:1.0"))
+    assert manifest.digest == layout.index_digest
