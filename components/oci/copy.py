@@ -8,9 +8,9 @@ source's exact bytes, so the destination's digest equals the source's.
 When the destination tag already points at the source's digest, nothing else is checked: a
 registry accepts a manifest only once everything it references is present (distribution answers
 ``MANIFEST_BLOB_UNKNOWN``/``MANIFEST_UNKNOWN`` otherwise; the integration tests check this
-against the real registry), so the tag's presence proves the whole graph is there. The same
-short cut is go-containerregistry's and regclient's. ``force=True`` walks the graph anyway
-(for a registry whose blobs were deleted behind its back).
+against the real registry), so the tag's presence proves the whole graph is there. regclient's
+image copy takes the same short cut unless told to force recursion (``ImageWithForceRecursive``);
+``force=True`` is that here, for a registry whose blobs were deleted behind its back.
 """
 
 from __future__ import annotations
