@@ -473,7 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.set_defaults(handler=cmd_plan_diff)
 
     images = commands.add_parser("images", help="the images a stack needs, their lockfile and mirror")
-    image_commands = images.add_subparsers(dest="images_command", required=True)
+    image_commands = images.add_subparsers(
+        dest="images_command", required=True, metavar="{list,placeholders,lock,mirror,verify,copy}"
+    )
 
     listing = image_commands.add_parser(
         "list", help="every image the stack needs: consumer, role, namespace, source, final reference"
