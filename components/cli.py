@@ -239,7 +239,7 @@ def cmd_images_lock(args: argparse.Namespace) -> int:
 def cmd_images_mirror(args: argparse.Namespace) -> int:
     from .images.lock import Lockfile
     from .oci.client import RegistryError
-    from .oci.supply import mirror_images, mirror_pairs
+    from .oci.supply import MirrorError, mirror_images, mirror_pairs, pulled_by_digest
 
     root, loaded = _stack(args, ignore_lock=True)
     lock = Lockfile.load(root / loaded.config.lock_file)
@@ -247,7 +247,20 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
     caches = (
         registry.cache_endpoints().values() if registry is not None and registry.mode == "in-cluster" else ()
     )
-    pairs = mirror_pairs(loaded.table.entries, lock, [c.partition("/")[0] for c in caches])
+    cache_hosts = [c.partition("/")[0] for c in caches]
+    try:
+        pairs = mirror_pairs(loaded.table.entries, lock, cache_hosts)
+    except MirrorError as error:
+        raise CliError(str(error)) from None
+    pin = loaded.config.effective_policy().pin
+    pinned = pulled_by_digest(loaded.table.entries, lock, pin, cache_hosts)
+    if args.platform and pinned:
+        raise CliError(
+            f"--platform {' '.join(args.platform)} pushes a reduced index, which has a digest of its "
+            f"own, but the stack pulls {', '.join(pinned)} by digest and the mirror would not have "
+            "those digests: mirror every platform (drop --platform), or set images.pin: off to pull "
+            "by tag"
+        )
     with (
         _client(loaded.config.effective_policy(), args, root) as client,
         _Progress(args.format == "json", f"mirroring {len(pairs)} images") as advance,

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..images.lock import LockEntry, Lockfile
+from ..images.lock import LockEntry, Lockfile, is_placeholder
 from ..images.reference import ImageReference
 from .client import RegistryClient, RegistryError
 from .copy import CopyReport, copy_image
@@ -22,10 +22,12 @@ if TYPE_CHECKING:  # the table needs pydantic; the lock, mirror and verify paths
     from ..images.table import TableEntry
 
 __all__ = [
+    "MirrorError",
     "VerifyProblem",
     "lock_sources",
     "mirror_images",
     "mirror_pairs",
+    "pulled_by_digest",
     "verify_images",
     "verify_report",
 ]
@@ -58,21 +60,55 @@ def lock_sources(
     return lock
 
 
+class MirrorError(ValueError):
+    """The stack cannot be mirrored as asked; the message says why and what to do instead."""
+
+
 def mirror_pairs(
     entries: Iterable[TableEntry], lock: Lockfile, caches: Iterable[str] = ()
 ) -> list[tuple[ImageReference, ImageReference]]:
-    """(source pinned by the lock when it can be, destination) for every image to copy."""
+    """(source pinned by the lock when it can be, destination) for every image to copy.
+
+    An offline placeholder in the lock is refused: no registry serves that digest."""
     cache_hosts = set(caches)
     pairs: dict[str, tuple[ImageReference, ImageReference]] = {}
+    placeholders: set[str] = set()
     for entry in entries:
         source, final = entry.resolved.source, entry.resolved.final
         if final.name == source.name or final.domain in cache_hosts:
             continue
         locked = lock.get(source) if source.tag and not source.digest else None
+        if locked is not None and is_placeholder(source, locked):
+            placeholders.add(str(source))
+            continue
         pinned = source.with_digest(locked.digest) if locked else source
         destination = final.without_digest() if final.tag else final
         pairs[str(destination)] = (pinned, destination)
+    if placeholders:
+        raise MirrorError(
+            f"images.lock holds offline placeholder digests for {', '.join(sorted(placeholders))}; "
+            "no registry serves them: run 'airlock images lock' with registry access first"
+        )
     return [pairs[key] for key in sorted(pairs)]
+
+
+def pulled_by_digest(
+    entries: Iterable[TableEntry], lock: Lockfile, pin: str, caches: Iterable[str] = ()
+) -> list[str]:
+    """Logical names of the mirrored images the plan pulls by digest (explicit, or the lock's).
+
+    ``entries`` come from a table resolved without the lock (``ignore_lock=True``), so a final
+    digest there is an explicit one; ``pin`` is the stack's ``images.pin``."""
+    cache_hosts = set(caches)
+    names = set()
+    for entry in entries:
+        source, final = entry.resolved.source, entry.resolved.final
+        if final.name == source.name or final.domain in cache_hosts:
+            continue
+        locked = lock.get(source) if pin != "off" and source.tag and not source.digest else None
+        if final.digest or source.digest or locked is not None:
+            names.add(entry.request.name)
+    return sorted(names)
 
 
 def mirror_images(

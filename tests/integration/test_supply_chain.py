@@ -15,6 +15,7 @@ import yaml
 
 from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson
 from components.images.lock import Lockfile
+from components.images.reference import parse
 from tests.support.cli import run_cli
 from tests.support.registry import start_registry
 
@@ -207,3 +208,54 @@ def test_stack_login_supplies_the_mirror_login(project, tmp_path, monkeypatch):
     assert len(json.loads(mirrored.stdout)) == 2
     assert "pw-mirror" not in mirrored.output
     assert run("images", "verify", *common, "--stack-login", "--no-upstream").exit_code == 0
+
+
+def test_mirror_refuses_what_the_plan_could_not_pull(project, tmp_path):
+    """Two ways a mirror would leave pods pulling digests the mirror lacks: offline placeholder
+    digests in the lock, and `--platform` (a reduced index has its own digest) on a stack that
+    pulls by digest. Both are refused before anything is copied; with `pin: off` the reduced
+    index is what the plan pulls, by tag."""
+    directory, upstream, mirror, authfile = project
+    web = push(upstream, tmp_path / "web", "1.0", "library/web")
+    push(upstream, tmp_path / "worker", "2.1", "team/worker", platforms=("linux/amd64",))
+    common = ["--stack", "test", "--project-dir", str(directory), "--authfile", str(authfile)]
+    nested = upstream.endpoint.replace(":", "_")
+    web_dst = parse(f"{mirror.endpoint}/platform/{nested}/library/web:1.0")
+
+    assert run("images", "placeholders", "--stack", "test", "--project-dir", str(directory)).exit_code == 0
+    refused = run("images", "mirror", *common)
+    assert refused.exit_code == 2
+    assert (
+        "offline placeholder digests" in refused.stderr
+        and f"{upstream.endpoint}/library/web:1.0" in refused.stderr
+    )
+    assert "airlock images lock" in refused.stderr
+
+    (directory / "images.lock").unlink()
+    assert run("images", "lock", *common).exit_code == 0
+    reduced = run("images", "mirror", *common, "--platform", "linux/arm64")
+    assert reduced.exit_code == 2
+    assert "pulls apps/web, apps/worker by digest" in reduced.stderr and "images.pin: off" in reduced.stderr
+    with client_for_mirror(mirror) as client:
+        assert client.head_manifest(web_dst, "1.0") is None  # nothing was copied
+
+    stack_file = directory / "Pulumi.test.yaml"
+    config = yaml.safe_load(stack_file.read_text())
+    config["config"]["airlock:images"]["pin"] = "off"
+    stack_file.write_text(yaml.safe_dump(config))
+    by_tag = run("images", "mirror", *common, "--platform", "linux/arm64", "--format", "json")
+    assert by_tag.exit_code == 0, by_tag.output
+    copied = {r["destination"]: r for r in json.loads(by_tag.stdout)}
+    assert copied[str(web_dst)]["platforms"] == ["linux/arm64"]
+    assert copied[str(web_dst)]["digest"] != web.index_digest
+    listed = json.loads(run("images", "list", *common[:4], "--format", "json").stdout)
+    assert {row["final"] for row in listed} >= {str(web_dst)}  # pulled by tag: the reduced index
+
+
+def client_for_mirror(mirror):
+    from components.oci.client import RegistryClient, RegistryTransport
+
+    return RegistryClient(
+        {mirror.endpoint: RegistryCredential("airlock", "pw-mirror")},
+        {mirror.endpoint: RegistryTransport(ca_bundle=mirror.ca.certificate_pem)},
+    )
