@@ -64,6 +64,13 @@ class MirrorError(ValueError):
     """The stack cannot be mirrored as asked; the message says why and what to do instead."""
 
 
+def _copied_by_mirror(entry: TableEntry, cache_hosts: set[str]) -> bool:
+    """False when the image is already where it is pulled from, or a pull-through cache
+    fetches it on demand (and refuses pushes)."""
+    final = entry.resolved.final
+    return final.name != entry.resolved.source.name and final.domain not in cache_hosts
+
+
 def mirror_pairs(
     entries: Iterable[TableEntry], lock: Lockfile, caches: Iterable[str] = ()
 ) -> list[tuple[ImageReference, ImageReference]]:
@@ -74,9 +81,9 @@ def mirror_pairs(
     pairs: dict[str, tuple[ImageReference, ImageReference]] = {}
     placeholders: set[str] = set()
     for entry in entries:
-        source, final = entry.resolved.source, entry.resolved.final
-        if final.name == source.name or final.domain in cache_hosts:
+        if not _copied_by_mirror(entry, cache_hosts):
             continue
+        source, final = entry.resolved.source, entry.resolved.final
         locked = lock.get(source) if source.tag and not source.digest else None
         if locked is not None and is_placeholder(source, locked):
             placeholders.add(str(source))
@@ -102,9 +109,9 @@ def pulled_by_digest(
     cache_hosts = set(caches)
     names = set()
     for entry in entries:
-        source, final = entry.resolved.source, entry.resolved.final
-        if final.name == source.name or final.domain in cache_hosts:
+        if not _copied_by_mirror(entry, cache_hosts):
             continue
+        source, final = entry.resolved.source, entry.resolved.final
         locked = lock.get(source) if pin != "off" and source.tag and not source.digest else None
         if final.digest or source.digest or locked is not None:
             names.add(entry.request.name)
