@@ -1,20 +1,233 @@
-"""YAML reading through libyaml when PyYAML was built with it (the manylinux wheels are).
+"""YAML reading for the files a user writes (stack files, ``images.lock``), as the Pulumi CLI
+reads them, with bounded time and memory.
 
-The pure-Python loader spends about 2 ms per kilobyte; a stack file with a CA bundle and a
-lockfile of a few dozen images made YAML parsing the largest cost of ``airlock images lock``.
-Both loaders construct the same safe types.
+The Pulumi CLI reads stack files with ``gopkg.in/yaml.v3`` (v3.0.1 in pulumi/pulumi's
+``sdk/go.mod``; ``sdk/go/common/encoding/marshal.go``). This module reads them the same way
+where PyYAML's defaults differ, so that a plan sees the values ``pulumi up`` would see:
+
+- **Booleans are YAML 1.2's**: only ``true``/``false`` (any case style). yaml.v3 reads
+  ``yes``/``no``/``on``/``off`` as strings unless they are decoded into a typed bool (its
+  README), so ``pin: off`` is the string ``"off"``, not ``False``.
+- **A key repeated in one mapping is an error** (yaml.v3: "mapping key ... already defined");
+  PyYAML silently keeps the last value, which once dropped a ``pin: required``.
+- **Aliases are bounded**: a node that contains an alias to itself is refused, and so is a
+  document whose aliases expand to more than :data:`MAX_NODES` nodes (a "billion laughs"
+  file of 757 bytes). yaml.v3 refuses both too ("anchor ... value contains itself",
+  "document contains excessive aliasing"); the bound here is a plain node count, checked on
+  the composed graph before anything is constructed, so the check itself is linear in the
+  file's size.
+- **Nesting is bounded** at :data:`MAX_DEPTH` levels.
+
+Errors never quote the file's text (PyYAML's messages print the offending line, which may
+hold a password): they name the source, line, column and the problem.
+
+libyaml parses when PyYAML was built with it (the manylinux wheels are): the pure-Python
+parser spends about 2 ms per kilobyte.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
-__all__ = ["safe_load"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "YamlError", "load", "load_bytes", "safe_load"]
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_NODES = 1_000_000
+"""Most nodes a document may expand to through aliases: a stack file or lockfile of thousands
+of images is far below it; an alias bomb is far above it."""
+MAX_DEPTH = 200
+"""Deepest nesting accepted (Kubernetes objects nest about 20 levels)."""
+
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _Resolver(Resolver):
+    """PyYAML's resolver with YAML 1.2 booleans (true/false only)."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+}
+_Resolver.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def _loader_class() -> Any:
+    CParser: Any = getattr(getattr(yaml, "_yaml", None), "CParser", None)  # None without libyaml
+    if CParser is not None:
+
+        class CLoader(CParser, SafeConstructor, _Resolver):  # type: ignore[misc]
+            def __init__(self, stream: str) -> None:
+                CParser.__init__(self, stream)
+                SafeConstructor.__init__(self)
+                _Resolver.__init__(self)
+
+        return CLoader
+
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class PyLoader(Reader, Scanner, Parser, Composer, SafeConstructor, _Resolver):
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+    return PyLoader
+
+
+_LOADER: Any = _loader_class()
+
+
+class YamlError(ValueError):
+    """A YAML document that cannot be read; the message names the source, line and column."""
+
+    def __init__(self, source: str, problem: str, line: int | None = None, column: int | None = None) -> None:
+        self.source = source
+        self.problem = problem
+        self.line = line
+        where = source if line is None else f"{source}:{line}" + (f":{column}" if column else "")
+        super().__init__(f"{where}: {problem}")
+
+
+def _at(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _check_graph(root: Node, source: str) -> None:
+    """Refuse recursive aliases, alias expansion past MAX_NODES, deep nesting and duplicate keys.
+
+    Iterative, and each distinct node is visited once: the expanded size of a node is computed
+    from its children's (memoised), so an alias bomb costs as much as its text."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            children = _children(node)
+            total = 1 + sum(size[id(child)] for child in children)
+            if total > MAX_NODES:
+                line, column = _at(node)
+                raise YamlError(
+                    source,
+                    f"aliases expand this document past {MAX_NODES:,} nodes; write the values out "
+                    "instead of nesting aliases",
+                    line,
+                    column,
+                )
+            size[key] = total
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            line, column = _at(node)
+            raise YamlError(
+                source, "an alias refers to a node that contains it (a recursive anchor)", line, column
+            )
+        if len(on_path) >= MAX_DEPTH:
+            line, column = _at(node)
+            raise YamlError(source, f"nested deeper than {MAX_DEPTH} levels", line, column)
+        if isinstance(node, MappingNode):
+            _check_keys(node, source)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in size)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
+
+
+def _check_keys(node: MappingNode, source: str) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for key_node, _value in node.value:
+        if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        identity = (key_node.tag, key_node.value)
+        line, column = _at(key_node)
+        if identity in seen:
+            raise YamlError(
+                source,
+                f"key {key_node.value!r} is already defined at line {seen[identity]}; the Pulumi CLI "
+                "refuses a repeated key: keep one",
+                line,
+                column,
+            )
+        seen[identity] = line
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse deep nesting before composing: libyaml parses iteratively, but composing nodes
+    recurses once per level (in C for the libyaml loader, which overflows the C stack at about
+    100,000 levels instead of raising)."""
+    parser = _LOADER(text)
+    depth = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark: Any = event.start_mark
+                    raise YamlError(
+                        source, f"nested deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1
+                    )
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        parser.dispose()
+
+
+def load(text: str, *, source: str = "<yaml>") -> Any:
+    """One YAML document as plain data (safe types only), read as the Pulumi CLI reads it."""
+    loader = _LOADER(text)
+    try:
+        _check_depth(text, source)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_graph(node, source)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        raise YamlError(source, problem, line, column) from None
+    except yaml.YAMLError as error:
+        raise YamlError(source, f"invalid YAML ({type(error).__name__})") from None
+    finally:
+        loader.dispose()
+
+
+def load_bytes(data: bytes, *, source: str) -> Any:
+    """``load`` for a file's bytes: UTF-8 only (what the CLI writes), with a clear error otherwise."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise YamlError(
+            source,
+            f"is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8",
+        ) from None
+    return load(text.removeprefix("\ufeff"), source=source)
 
 
 def safe_load(text: str) -> Any:
-    return yaml.load(text, Loader=_LOADER)
+    """``load`` without a source name (kept for callers that parse text they produced)."""
+    return load(text)

@@ -19,21 +19,25 @@ spellings of one image can never hold two digests.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import os
-import tempfile
-from collections.abc import Iterable, Mapping
+import secrets
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..yaml_io import safe_load
+from ..yaml_io import YamlError, load_bytes
 from .errors import PolicyError, PolicyErrors
 from .reference import ImageReference, InvalidReferenceError, parse, parse_digest
 
-__all__ = ["LOCK_FILENAME", "LockChange", "LockEntry", "LockReport", "Lockfile"]
+__all__ = ["LOCK_FILENAME", "LockChange", "LockEntry", "LockReport", "Lockfile", "LockfileUnreadable"]
 
 LOCK_FILENAME = "images.lock"
 LOCK_VERSION = 1
@@ -86,6 +90,34 @@ class LockReport:
     @property
     def ok(self) -> bool:
         return not self.missing
+
+
+TEMP_SUFFIX = ".airlock-tmp"
+LOCK_SUFFIX = ".airlock-lock"
+
+
+@contextlib.contextmanager
+def _file_lock(target: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``.<name>.airlock-lock`` beside ``target`` (flock; on
+    Windows, msvcrt's byte-range lock). The lock file stays; it is ignored by git."""
+    lock_path = target.with_name(f".{target.name}{LOCK_SUFFIX}")
+    handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(handle, msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases either lock
+
+
+class LockfileUnreadable(PolicyError):
+    """The lockfile is not a readable YAML text file (a directory, binary, not UTF-8, bad YAML)."""
 
 
 PLACEHOLDER_SEED = "airlock-offline-placeholder:"
@@ -216,23 +248,32 @@ class Lockfile:
         return cls(entries)
 
     @classmethod
-    def loads(cls, text: str) -> Lockfile:
+    def loads(cls, text: str | bytes, source: str = "images.lock") -> Lockfile:
         try:
-            data = safe_load(text)
-        except yaml.YAMLError as error:
-            raise PolicyError(
-                "images.lock", "<file>", f"is not valid YAML: {error}", "regenerate it"
+            data = load_bytes(text if isinstance(text, bytes) else text.encode(), source=source)
+        except YamlError as error:
+            raise LockfileUnreadable(
+                "images.lock", source, f"is not a YAML lockfile ({error.problem})", "regenerate it"
             ) from None
         return cls.from_data(data)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Lockfile:
         """Read a lockfile; a missing file is an empty lock."""
+        target = Path(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            data = target.read_bytes()
         except FileNotFoundError:
             return cls()
-        return cls.loads(text)
+        except IsADirectoryError:
+            raise LockfileUnreadable(
+                "images.lock", str(target), "is a directory", "point lockFile at a file, e.g. images.lock"
+            ) from None
+        except OSError as error:
+            raise LockfileUnreadable(
+                "images.lock", str(target), f"cannot be read ({error.strerror})", "check the path"
+            ) from None
+        return cls.loads(data, str(target))
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -245,18 +286,50 @@ class Lockfile:
         return HEADER + body
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        """Write atomically: a temporary file in the same directory, fsync, then rename."""
+        """Write atomically: a temporary file in the same directory, fsync, then rename.
+
+        The file keeps its mode (a new one gets 0666 less the umask, like any file the user
+        creates); the temporary file is named ``.<name>.<random>.airlock-tmp`` (ignored by git)
+        and removed on any error. Read-modify-write callers use :meth:`update`, which also
+        holds the file lock."""
         target = Path(path)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
         try:
+            mode: int | None = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            mode = None
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            if mode is not None:
+                os.fchmod(handle, mode)
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(self.dumps())
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(temporary, target)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
+
+    @classmethod
+    def update(
+        cls, path: str | os.PathLike[str], change: Callable[[Lockfile], Lockfile]
+    ) -> tuple[Lockfile, Lockfile]:
+        """Load, change and write the lockfile under an exclusive file lock; (old, new).
+
+        Two ``airlock images lock`` runs at once each merge into what the other wrote instead of
+        overwriting it. Temporary files a killed writer left behind are removed first (a writer
+        holds the lock for as long as its temporary file exists). Nothing is written when the
+        content does not change."""
+        target = Path(path)
+        with _file_lock(target):
+            for stale in target.parent.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}"):
+                stale.unlink(missing_ok=True)
+            old = cls.load(target)
+            new = change(old)
+            if new != old or not target.exists():
+                new.write(target)
+        return old, new
 
     # -- checks --------------------------------------------------------------------------
     def verify(self, required: Iterable[ImageReference | str]) -> LockReport:

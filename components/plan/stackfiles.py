@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..yaml_io import safe_load
+from ..yaml_io import YamlError, load_bytes
 
 __all__ = ["SECRET_PLACEHOLDER", "StackFiles", "StackFilesError", "read_stack_files"]
 
@@ -66,14 +64,34 @@ def _qualify(key: str, project: str) -> str:
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_bytes(path.read_bytes(), source=str(path)) or {}
     except FileNotFoundError:
         raise StackFilesError(f"{path} does not exist") from None
-    except yaml.YAMLError as error:
-        raise StackFilesError(f"{path} is not valid YAML: {error}") from None
+    except IsADirectoryError:
+        raise StackFilesError(f"{path} is a directory, not a stack file") from None
+    except OSError as error:
+        raise StackFilesError(f"{path}: cannot read it ({error.strerror})") from None
+    except YamlError as error:
+        raise StackFilesError(f"{error}") from None
     if not isinstance(data, dict):
-        raise StackFilesError(f"{path} must be a mapping")
+        raise StackFilesError(f"{path}: the top level must be a mapping (found a {type(data).__name__})")
     return data
+
+
+def _mapping(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    """``config:`` of a file: a mapping of config keys, or absent."""
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise StackFilesError(
+            f"{path}: '{key}:' must be a mapping of config keys to values (found a "
+            f"{type(value).__name__}); write e.g. '{key}:\n  airlock:environment: dev'"
+        )
+    for item in value:
+        if not isinstance(item, str):
+            raise StackFilesError(f"{path}: config key {item!r} must be a string; quote it")
+    return value
 
 
 def read_stack_files(project_dir: str | Path, stack: str) -> StackFiles:
@@ -85,14 +103,14 @@ def read_stack_files(project_dir: str | Path, stack: str) -> StackFiles:
     stack_data = _load_yaml(root / f"Pulumi.{stack}.yaml")
     config: dict[str, str] = {}
     secrets: set[str] = set()
-    for key, value in (stack_data.get("config") or {}).items():
+    for key, value in _mapping(stack_data, "config", root / f"Pulumi.{stack}.yaml").items():
         full_key = _qualify(str(key), project)
         plain, secret = _replace_secure(value)
         config[full_key] = _as_config_string(plain)
         if secret:
             secrets.add(full_key)
     missing = []
-    for key, declaration in (project_data.get("config") or {}).items():
+    for key, declaration in _mapping(project_data, "config", root / "Pulumi.yaml").items():
         full_key = _qualify(str(key), project)
         if full_key in config:
             continue

@@ -98,7 +98,7 @@ def test_bad_lockfile_shapes(data, message):
 
 
 def test_invalid_yaml_is_a_clear_error():
-    with pytest.raises(PolicyError, match="is not valid YAML"):
+    with pytest.raises(PolicyError, match="is not a YAML lockfile"):
         Lockfile.loads("images: [\n")
 
 
