@@ -25,7 +25,7 @@ pytestmark = pytest.mark.realserver
 
 
 def token_registry(tmp_path, ca, username, password):
-    tokens = start_token_server(username, password)
+    tokens = start_token_server(username, password, ca)
     directory = tmp_path / "token-registry"
     directory.mkdir()
     (directory / "signer.pem").write_text(tokens.certificate_pem)

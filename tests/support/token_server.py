@@ -9,8 +9,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import ssl
+import tempfile
 import threading
 import uuid
+from pathlib import Path
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -20,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
+
+from tests.support.pki import KeyPair, make_server_certificate
 
 SERVICE = "airlock-test-registry"
 ISSUER = "airlock-test-token-issuer"
@@ -34,17 +39,20 @@ class TokenServer:
     server: ThreadingHTTPServer
     thread: threading.Thread
     certificate_pem: str
+    scheme: str = "http"
 
     @property
     def realm(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/token"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}/token"
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
 
-def start_token_server(username: str, password: str) -> TokenServer:
+def start_token_server(username: str, password: str, ca: KeyPair | None = None) -> TokenServer:
+    """With ``ca``, the realm is https:// with a certificate for 127.0.0.1 signed by it (the
+    client refuses to send a login to a plain-HTTP realm of a TLS registry)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "airlock test token signer")])
     now = dt.datetime.now(dt.UTC)
@@ -104,7 +112,15 @@ def start_token_server(username: str, password: str) -> TokenServer:
             self.wfile.write(body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if ca is not None:
+        serving = make_server_certificate(ca)
+        directory = tempfile.mkdtemp(prefix="airlock-token-")
+        Path(directory, "tls.crt").write_text(serving.certificate_pem)
+        Path(directory, "tls.key").write_text(serving.key_pem)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(Path(directory, "tls.crt"), Path(directory, "tls.key"))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
-    return TokenServer(server, thread, pem)
+    return TokenServer(server, thread, pem, "https" if ca is not None else "http")
