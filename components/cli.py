@@ -147,12 +147,15 @@ def cmd_images_list(args: argparse.Namespace) -> int:
         _write(json.dumps(rows, indent=2, sort_keys=True))
         return 0
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"images of stack {args.stack}")
+    table = Table(title=Text(f"images of stack {args.stack}"))
     for column in ("consumer", "role", "namespace", "source", "final"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["consumer"], row["role"], row["namespace"] or "-", row["source"], row["final"])
+        table.add_row(
+            *(Text(str(row[key] or "-")) for key in ("consumer", "role", "namespace", "source", "final"))
+        )
     _console().print(table)
     return 0
 
@@ -162,13 +165,15 @@ def cmd_images_placeholders(args: argparse.Namespace) -> int:
 
     root, loaded = _stack(args, ignore_lock=True)
     path = root / loaded.config.lock_file
-    lock = Lockfile.load(path)
-    added = 0
-    for source in loaded.table.sources:
-        if source.digest is None and lock.get(source) is None:
-            lock = lock.with_entry(source, placeholder_entry(source))
-            added += 1
-    lock.write(path)
+
+    def fill(lock: Lockfile) -> Lockfile:
+        for source in loaded.table.sources:
+            if source.digest is None and lock.get(source) is None:
+                lock = lock.with_entry(source, placeholder_entry(source))
+        return lock
+
+    old, lock = Lockfile.update(path, fill)
+    added = len(lock) - len(old)
     sys.stderr.write(
         f"{path.name}: {added} placeholder entr{'y' if added == 1 else 'ies'} added, {len(lock)} in all\n"
     )
@@ -195,7 +200,7 @@ def _client(policy: Any, args: argparse.Namespace, root: Path | None = None) -> 
         transports = transports_for(policy, cas, args.insecure)
     except AccessError as error:
         raise CliError(str(error)) from None
-    return RegistryClient(credentials, transports)
+    return RegistryClient(credentials, transports, timeout=args.timeout)
 
 
 def cmd_images_lock(args: argparse.Namespace) -> int:
@@ -219,10 +224,17 @@ def cmd_images_lock(args: argparse.Namespace) -> int:
             )
         except RegistryError as error:
             raise CliError(str(error), 1) from None
-    old = Lockfile.load(path)
-    merged = old
-    for key, entry in resolved.entries.items():
-        merged = merged.with_entry(key, entry)
+
+    def merge(lock: Lockfile) -> Lockfile:
+        for key, entry in resolved.entries.items():
+            lock = lock.with_entry(key, entry)
+        return lock
+
+    if args.check:
+        old = Lockfile.load(path)
+        merged = merge(old)
+    else:  # under the file lock: a concurrent run's entries are merged, not overwritten
+        old, merged = Lockfile.update(path, merge)
     changes = old.diff(merged)
     if args.format == "json":
         _write(json.dumps({"changes": [str(c) for c in changes], "entries": len(merged)}, indent=2))
@@ -230,10 +242,7 @@ def cmd_images_lock(args: argparse.Namespace) -> int:
         for change in changes:
             _write(str(change))
         _write(f"{len(resolved)} images resolved, {len(changes)} change(s)")
-    if args.check:
-        return 1 if changes else 0
-    merged.write(path)
-    return 0
+    return 1 if args.check and changes else 0
 
 
 def cmd_images_mirror(args: argparse.Namespace) -> int:
@@ -275,8 +284,9 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
         _write(json.dumps([r.as_dict() for r in reports], indent=2))
         return 0
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"mirror of stack {args.stack}")
+    table = Table(title=Text(f"mirror of stack {args.stack}"))
     columns = (
         "destination",
         "digest",
@@ -291,7 +301,7 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     for r in reports:
         table.add_row(
-            r.destination,
+            Text(r.destination),
             r.digest[:19],
             "already present" if r.present else "copied",
             str(r.copied),
@@ -406,6 +416,16 @@ def _workers(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 1 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 1 to 3600")
+    return value
+
+
 def _add_stack(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument("--stack", "-s", required=required, help="stack name (Pulumi.<stack>.yaml)")
     parser.add_argument("--project-dir", type=Path, help="directory of Pulumi.yaml (default: search upwards)")
@@ -444,6 +464,14 @@ def _add_registry_access(parser: argparse.ArgumentParser, *, stack: bool = True)
         default=[],
         metavar="HOST",
         help="plain HTTP for HOST only (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="deadline of one registry request, retries included; a blob must move 1 MiB within it "
+        "(default 60)",
     )
 
 
