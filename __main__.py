@@ -22,6 +22,7 @@ platform = Platform(
         lock=loaded.lock,
         credentials=credential_inputs(loaded.config),
         not_mirrored=loaded.not_mirrored,
+        secret_keys=loaded.secret_keys,
     ),
 )
 

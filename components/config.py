@@ -20,14 +20,16 @@ from typing import Any, Union
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from . import kube
 from .images.catalog import CATALOG
 from .images.dockerconfig import registry_key
 from .images.errors import PolicyError, PolicyErrors
-from .images.lock import Lockfile
+from .images.lock import Lockfile, LockfileUnreadable
 from .images.policy import ImagePolicy, StrictModel, canonical_reference
 from .images.table import ImageRequest, ImageTable, build_table, catalog_request
 from .registry_spec import RegistrySettings, derive_policy
-from .vcluster_spec import VClusterSettings, background_proxy_request, tenant_requests
+from .secrets import SECRET_MASK, is_secret_key, redact, secret_paths
+from .vcluster_spec import VClusterSettings, background_proxy_request, tenant_problems, tenant_requests
 
 __all__ = [
     "CONFIG_NAMESPACE",
@@ -39,19 +41,8 @@ __all__ = [
 ]
 
 CONFIG_NAMESPACE = "airlock"
-SECRET_MASK = "[secret]"
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LOGICAL_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*")
-
-
-def _dns_label(value: str, what: str) -> str:
-    if not _DNS_LABEL.fullmatch(value):
-        raise ValueError(
-            f"{what} must be a DNS-1123 label; use lowercase letters, digits and '-' (at most 63)"
-        )
-    return value
 
 
 class NamespaceSpec(StrictModel):
@@ -59,6 +50,11 @@ class NamespaceSpec(StrictModel):
 
     create: bool = Field(True, description="Create it (false: it already exists, e.g. 'default').")
     labels: dict[str, str] = Field(default_factory=dict, description="Labels set on a created namespace.")
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        return kube.labels(value)
 
 
 class WorkloadImage(StrictModel):
@@ -75,12 +71,22 @@ class WorkloadImage(StrictModel):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, value: str) -> str:
-        return _dns_label(value, "namespace")
+        return kube.dns_label(value, "namespace")
 
 
 class RegistryLogin(StrictModel):
     username: str = Field(min_length=1)
     password: str = Field(min_length=1, description="Store with 'pulumi config set --secret'.")
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        if ":" in value:
+            raise ValueError(
+                "a registry user name must not contain ':' (it separates user and password in the "
+                "pull secret's 'auth'); use the registry's user or robot-account name without ':'"
+            )
+        return value
 
 
 class StackConfig(StrictModel):
@@ -117,23 +123,19 @@ class StackConfig(StrictModel):
     @field_validator("environment")
     @classmethod
     def _environment(cls, value: str) -> str:
-        return _dns_label(value, "environment")
+        return kube.dns_label(value, "environment")
 
     @field_validator("namespaces")
     @classmethod
     def _namespaces(cls, value: dict[str, NamespaceSpec]) -> dict[str, NamespaceSpec]:
         for name in value:
-            _dns_label(name, f"namespace {name!r}")
+            kube.dns_label(name, f"namespace {name!r}")
         return value
 
     @field_validator("pull_secret_name")
     @classmethod
     def _secret_name(cls, value: str) -> str:
-        if len(value) > 253 or not _DNS_SUBDOMAIN.fullmatch(value):
-            raise ValueError(
-                "a Secret name must be a DNS-1123 subdomain; use lowercase letters, digits, '-', '.'"
-            )
-        return value
+        return kube.dns_subdomain(value, "a Secret name")
 
     @field_validator("workload_images")
     @classmethod
@@ -206,7 +208,8 @@ class ConfigProblem:
     fix: str = ""
 
     def __str__(self) -> str:
-        text = f"{self.path}: {_show(self.value)}: {self.reason}"
+        last = self.path.rstrip("]").rsplit(".", 1)[-1].rsplit("[", 1)[-1].strip('"')
+        text = f"{self.path}: {_show(redact(self.value, last))}: {self.reason}"
         return f"{text}; {self.fix}" if self.fix else text
 
 
@@ -296,11 +299,28 @@ def _problem_from_pydantic(error: Any, secret_top_keys: set[str]) -> ConfigProbl
         )
     if kind == "missing":
         return ConfigProblem(path, None, "is required", "add it")
+    if kind == "literal_error" and isinstance(value, bool):
+        expected = error.get("ctx", {}).get("expected", "")
+        return ConfigProblem(
+            path,
+            value,
+            f"is a boolean, but {expected} is expected",
+            'quote the word in the stack file (e.g. pin: "off"); YAML reads an unquoted '
+            "true/false as a boolean",
+        )
+    if kind in ("tuple_type", "list_type") and isinstance(value, dict):
+        return ConfigProblem(path, value, "is a mapping, but a list is expected", "write it as a YAML list")
+    if kind in ("tuple_type", "list_type"):
+        return ConfigProblem(path, value, "must be a list", "write it as a YAML list ('- item' lines)")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return ConfigProblem(
+            path, value, "must be a mapping", "write it as a YAML mapping ('key: value' lines)"
+        )
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     reason, _, fix = message.partition("; ")
     reason = reason.removeprefix(f"{value!r}: ")
-    if kind == "value_error" and "password" in path:
+    if any(is_secret_key(part) for part in location):
         value = SECRET_MASK
     return ConfigProblem(path, value, reason, fix)
 
@@ -354,6 +374,8 @@ def _cross_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[Conf
             )
         )
     problems += _registry_checks(config, secret_keys)
+    problems += _vcluster_checks(config, secret_keys)
+    problems += _tenant_problems(config, None)
     for name, workload in sorted(config.workload_images.items()):
         path = _render_path(["workloadImages", name])
         if name in CATALOG:
@@ -370,6 +392,42 @@ def _cross_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[Conf
                     "to airlock:namespaces",
                 )
             )
+    return problems
+
+
+def _vcluster_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[ConfigProblem]:
+    """Tenant ``values`` (free-form chart values): credentials only from secret config."""
+    if config.vcluster is None:
+        return []
+    key = f"{CONFIG_NAMESPACE}:vcluster"
+    problems: list[ConfigProblem] = []
+    for index, tenant in enumerate(config.vcluster.tenants):
+        base = ["vcluster", "tenants", index, "values"]
+        if key not in secret_keys:
+            for location in secret_paths(tenant.values):
+                path = _render_path([*base, *location])
+                problems.append(
+                    ConfigProblem(
+                        path,
+                        SECRET_MASK,
+                        "holds a password or key but airlock:vcluster is not a secret config value",
+                        f"pulumi config set --secret --path '{path}' <value> (chart values from "
+                        "secret config stay secret in state and previews)",
+                    )
+                )
+    return problems
+
+
+def _tenant_problems(config: StackConfig, table: ImageTable | None) -> list[ConfigProblem]:
+    """The escape hatch's structure; with the table, privateNodes against a pinned image."""
+    if config.vcluster is None or not config.vcluster.tenants:
+        return []
+    kubernetes = table.resolved("vcluster/kubernetes") if table is not None else None
+    problems = []
+    for index, tenant in enumerate(config.vcluster.tenants):
+        for location, value, reason, fix in tenant_problems(tenant, kubernetes):
+            path = _render_path(["vcluster", "tenants", index, "values", *location])
+            problems.append(ConfigProblem(path, value, reason, fix))
     return problems
 
 
@@ -459,6 +517,10 @@ def load_stack_config(
     lock_path = Path(project_dir) / config.lock_file
     try:
         lock = Lockfile.load(lock_path)
+    except LockfileUnreadable as error:
+        problems.append(
+            ConfigProblem(f"{CONFIG_NAMESPACE}:lockFile", config.lock_file, error.reason, error.fix)
+        )
     except PolicyErrors as error:
         problems += [_policy_problem(item, config.lock_file) for item in error.problems]
     except PolicyError as error:
@@ -486,6 +548,9 @@ def load_stack_config(
             _policy_problem(item, config.lock_file, config.workload_images) for item in error.problems
         ]
         raise ConfigError(stack, problems) from None
+    problems = _tenant_problems(config, table) if not ignore_lock else []
+    if problems:
+        raise ConfigError(stack, problems)
     return LoadedConfig(
         stack=stack, config=config, lock=lock, table=table, secret_keys=secrets, not_mirrored=not_mirrored
     )

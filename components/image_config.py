@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .images.dockerconfig import RegistryCredential, render_dockerconfigjson
+from .images.dockerconfig import RegistryCredential, check_username, render_dockerconfigjson
+from .images.errors import PolicyError
 from .images.formats import pull_secret_names, pull_secret_objects, registry_repository_tag
 from .images.lock import Lockfile
 from .images.policy import ImagePolicy, ResolvedImage
@@ -84,7 +85,15 @@ class ImageConfig(pulumi.ComponentResource):
     """Logical names of images a supplied verify report found missing."""
 
     def __init__(self, name: str, args: ImageConfigArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        # Validate and resolve first: a bad policy must register nothing.
+        # Validate and resolve first: a bad policy or login must register nothing.
+        for registry, login in args.credentials.items():
+            if isinstance(login.username, str):
+                try:
+                    check_username(login.username)
+                except PolicyError as error:
+                    raise PolicyError(
+                        f"credentials[{registry!r}].username", login.username, error.reason, error.fix
+                    ) from None
         self.table: ImageTable = build_table(
             args.requests,
             args.policy,

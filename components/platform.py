@@ -22,7 +22,7 @@ from .image_config import MANAGED_BY, ImageConfig, ImageConfigArgs, RegistryLogi
 from .images.lock import Lockfile
 from .images.table import ImageTable, build_table
 from .registry import PrivateRegistry, PrivateRegistryArgs
-from .vcluster_spec import tenant_image_name
+from .vcluster_spec import check_tenant, tenant_image_name
 from .virtual_cluster import VirtualCluster, VirtualClusterArgs
 
 __all__ = ["Platform", "PlatformArgs"]
@@ -38,6 +38,8 @@ class PlatformArgs:
     """Registry logins (passwords as secrets), by registry host[:port]."""
     not_mirrored: frozenset[str] = frozenset()
     """Final references a verify report found missing (warned about, exported)."""
+    secret_keys: frozenset[str] = frozenset()
+    """Config keys that are secrets (``airlock:vcluster``: tenant values stay secret)."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -60,6 +62,11 @@ class Platform(pulumi.ComponentResource):
             credential_registries=config.credential_registries(),
             pull_secret_name=config.pull_secret_name,
         )
+        # Every check before the first registration: a tenant's values cannot fail half-way.
+        if config.vcluster is not None and config.vcluster.tenants:
+            kubernetes = table.resolved("vcluster/kubernetes")
+            for tenant in config.vcluster.tenants:
+                check_tenant(tenant, kubernetes)
         super().__init__("airlock:index:Platform", name, None, opts)
         labels = {**MANAGED_BY, "airlock/environment": config.environment}
         namespace_resources: dict[str, pulumi.Resource] = {}
@@ -93,7 +100,7 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.tenants = self._tenants(name, config, table, namespace_resources)
+        self.tenants = self._tenants(name, config, table, namespace_resources, args.secret_keys)
         self.images = self.image_config.images
         self.pull_secrets = self.image_config.pull_secrets
         self.namespaces = pulumi.Output.from_input(sorted(config.all_namespaces()))
@@ -114,10 +121,12 @@ class Platform(pulumi.ComponentResource):
         config: StackConfig,
         table: ImageTable,
         namespace_resources: Mapping[str, pulumi.Resource],
+        secret_keys: frozenset[str],
     ) -> dict[str, VirtualCluster]:
         if config.vcluster is None:
             return {}
         tenants: dict[str, VirtualCluster] = {}
+        secret_values = "airlock:vcluster" in secret_keys
         translate = tuple(sorted(config.workload_images))
         for tenant in config.vcluster.tenants:
             namespace = tenant.host_namespace
@@ -136,6 +145,7 @@ class Platform(pulumi.ComponentResource):
                     pull_secret_resources=[self.image_config.secrets[namespace]]
                     if namespace in self.image_config.secrets
                     else [],
+                    secret_values=secret_values,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

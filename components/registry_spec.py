@@ -24,6 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, field_validator, model_validator
 
+from . import kube
 from .images.policy import (
     ImagePolicy,
     MirrorRule,
@@ -60,13 +61,12 @@ KNOWN_UPSTREAMS = {
     "public.ecr.aws": "https://public.ecr.aws",
 }
 _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _DURATION = re.compile(r"([0-9]+(h|m|s))+")
 
 
 def slug(upstream: str) -> str:
     """``docker.io`` -> ``docker-io``: a DNS label naming a cache instance."""
-    return re.sub(r"[^a-z0-9]+", "-", upstream.lower()).strip("-")[:63]
+    return kube.slug(upstream)
 
 
 def htpasswd_line(username: str, bcrypt_hash: str) -> str:
@@ -88,6 +88,7 @@ class CacheSpec(StrictModel):
     username: str | None = Field(None, description="Upstream login (token-auth upstreams only).")
     password: str | None = Field(None, description="Upstream password; store as a secret.")
     ttl: str = Field("168h", description="How long cached content is kept (distribution proxy.ttl).")
+    insecure: bool = Field(False, description="Declares an http:// remoteUrl (no TLS) as intended.")
 
     @field_validator("upstream")
     @classmethod
@@ -100,8 +101,11 @@ class CacheSpec(StrictModel):
     @field_validator("remote_url")
     @classmethod
     def _remote(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
-            raise ValueError("remoteUrl must be an http(s) URL such as 'https://registry-1.docker.io'")
+        if value is not None and not re.fullmatch(r"https?://[^\s/@]+(/[^\s@]*)?", value):
+            raise ValueError(
+                "remoteUrl must be an http(s) URL without a login, such as 'https://registry-1.docker.io'; "
+                "put the login into username/password"
+            )
         return value
 
     @field_validator("ttl")
@@ -120,6 +124,14 @@ class CacheSpec(StrictModel):
             )
         if (self.username is None) != (self.password is None):
             raise ValueError("set both username and password for the upstream, or neither")
+        plain = self.url.startswith("http://")
+        if plain and not self.insecure:
+            raise ValueError(
+                f"remoteUrl {self.url!r} is plain HTTP: the cache would fetch (and log in) without TLS; "
+                "use https://, or declare it with insecure: true"
+            )
+        if self.insecure and not plain:
+            raise ValueError("insecure: true applies only to an http:// remoteUrl; remove it")
         return self
 
     @property
@@ -188,9 +200,13 @@ class NetworkPolicySpec(StrictModel):
                 "allowCidrs no node could pull; list the node CIDRs in allowCidrs"
             )
         for namespace in self.allow_namespaces:
-            if not _DNS_LABEL.fullmatch(namespace):
-                raise ValueError(f"allowNamespaces: {namespace!r} is not a namespace name")
+            kube.dns_label(namespace, f"allowNamespaces: {namespace!r}")
         return self
+
+    @field_validator("allow_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(kube.network_cidr(cidr) for cidr in value)
 
 
 class ResourcesSpec(StrictModel):
@@ -257,8 +273,16 @@ class RegistrySettings(StrictModel):
     @field_validator("namespace", "name", "container_name")
     @classmethod
     def _label(cls, value: str) -> str:
-        if not _DNS_LABEL.fullmatch(value):
-            raise ValueError("must be a DNS-1123 label; use lowercase letters, digits and '-'")
+        return kube.dns_label(value, "the value")
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        if not value or ":" in value:
+            raise ValueError(
+                "the registry user name must be non-empty and must not contain ':' (it separates user "
+                "and password in htpasswd and in pull secrets)"
+            )
         return value
 
     @field_validator("host")
@@ -269,7 +293,7 @@ class RegistrySettings(StrictModel):
         domain, path = split_location(value, "host")
         if path or ":" in domain:
             raise ValueError("host is a DNS name only; set the port with 'port'")
-        return domain
+        return kube.dns_name(domain, "host")
 
     @field_validator("endpoint")
     @classmethod
@@ -303,6 +327,13 @@ class RegistrySettings(StrictModel):
             raise ValueError(f"{', '.join(misplaced)} do not apply to mode {self.mode!r}{hint}")
         if self.mode == "in-cluster" and not self.host:
             raise ValueError("mode 'in-cluster' needs host: the DNS name clients and nodes use")
+        if self.mode == "in-cluster" and self.host:
+            for cache in self.caches:
+                kube.dns_name(self.cache_host(cache), f"the cache host of {cache.upstream}")
+                kube.dns_label(
+                    f"{self.name}-cache-{slug(cache.upstream)}",
+                    f"the cache's Service name for {cache.upstream} (<name>-cache-<upstream>)",
+                )
         if self.mode == "external" and not self.endpoint:
             raise ValueError("mode 'external' needs endpoint (host[:port] of the existing registry)")
         if self.insecure and self.ca_bundle:

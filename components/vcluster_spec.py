@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from . import kube
 from .images.formats import full, pull_secret_objects, registry_repository_tag
 from .images.policy import ResolvedImage, StrictModel, canonical_reference
 from .images.reference import parse
@@ -42,9 +43,11 @@ __all__ = [
     "TenantSettings",
     "VClusterSettings",
     "background_proxy_request",
+    "check_tenant",
     "connect_commands",
     "image_spellings",
     "tenant_image_name",
+    "tenant_problems",
     "tenant_requests",
     "tenant_values",
     "translate_map",
@@ -55,7 +58,6 @@ CHART_VERSION = "0.36.1"
 # pkg/constants/coredns.go of vcluster v0.36.1: Kubernetes minor -> CoreDNS image.
 COREDNS_BY_MINOR = {"1.36": "1.14.2", "1.35": "1.14.1", "1.34": "1.12.1", "1.33": "1.12.0"}
 _TENANT_NAME = re.compile(r"[a-z]([-a-z0-9]{0,50}[a-z0-9])?")
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _VERSION = re.compile(r"v(1\.(3[3-6]))\.[0-9]+")
 
 # Value paths the image policy owns; the values escape hatch cannot override them.
@@ -100,6 +102,11 @@ TO_HOST_KEYS = (
 class LabelSelector(StrictModel):
     match_labels: dict[str, str] = Field(default_factory=dict)
     match_expressions: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("match_labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        return kube.labels(value)
 
 
 class FromHostSyncer(StrictModel):
@@ -179,9 +186,7 @@ class TenantSettings(StrictModel):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, value: str | None) -> str | None:
-        if value is not None and not _DNS_LABEL.fullmatch(value):
-            raise ValueError("namespace must be a DNS-1123 label")
-        return value
+        return None if value is None else kube.dns_label(value, "namespace")
 
     @field_validator("translate_images")
     @classmethod
@@ -198,13 +203,29 @@ class ChartSource(StrictModel):
         CHART_REPOSITORY, description="Helm repository URL, or oci://host/path for a mirror."
     )
     version: str = Field(CHART_VERSION, description="Chart version (pinned).")
+    insecure: bool = Field(
+        False, description="Plain HTTP: an http:// repository, or an oci:// registry without TLS."
+    )
 
     @field_validator("repository")
     @classmethod
     def _repository(cls, value: str) -> str:
-        if not re.fullmatch(r"(https?|oci)://[^\s]+", value):
-            raise ValueError("repository is an https:// Helm repository or an oci:// registry path")
+        if not re.fullmatch(r"(https?|oci)://[^\s/@]+(/[^\s@]*)?", value):
+            raise ValueError(
+                "repository is an https:// Helm repository or an oci:// registry path, without a login"
+            )
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _plain_http(self) -> ChartSource:
+        if self.repository.startswith("http://") and not self.insecure:
+            raise ValueError(
+                f"repository {self.repository!r} is plain HTTP: the chart would be downloaded without "
+                "TLS; use https:// (or an oci:// mirror), or declare it with insecure: true"
+            )
+        if self.insecure and self.repository.startswith("https://"):
+            raise ValueError("insecure: true contradicts an https:// repository; remove one")
+        return self
 
     @property
     def is_oci(self) -> bool:
@@ -353,6 +374,78 @@ def _sync_values(sync: SyncSettings) -> dict[str, Any]:
     return values
 
 
+# Every value path tenant_values writes below; the escape hatch must keep these mappings.
+_WRITTEN_PATHS = (
+    *POLICY_PATHS,
+    ("controlPlane", "statefulSet", "resources"),
+    ("controlPlane", "backingStore", "etcd", "deploy", "enabled"),
+    ("controlPlane", "backingStore", "etcd", "deploy", "statefulSet", "enabled"),
+    ("sync", "fromHost", "x"),
+    ("sync", "toHost", "x"),
+    ("exportKubeConfig", "context"),
+    ("privateNodes", "enabled"),
+)
+
+
+def _private_nodes(values: Mapping[str, Any]) -> bool:
+    section = values.get("privateNodes")
+    return isinstance(section, Mapping) and bool(section.get("enabled"))
+
+
+def tenant_problems(
+    tenant: TenantSettings, kubernetes: ResolvedImage | None = None
+) -> list[tuple[tuple[str, ...], object, str, str]]:
+    """Problems of a tenant's ``values`` escape hatch, as (path under values, value, why, fix).
+
+    A section airlock writes into must stay a mapping (``privateNodes: true`` would otherwise
+    fail half-way through a deployment), and ``privateNodes`` cannot be combined with a
+    digest-pinned Kubernetes image (pass the resolved image to check that)."""
+    problems: list[tuple[tuple[str, ...], object, str, str]] = []
+    reported: set[tuple[str, ...]] = set()
+    for written in _WRITTEN_PATHS:
+        node: Any = tenant.values
+        for depth, key in enumerate(written[:-1]):
+            if not isinstance(node, Mapping) or key not in node:
+                break
+            node = node[key]
+            prefix = written[: depth + 1]
+            if not isinstance(node, Mapping) and prefix not in reported:
+                reported.add(prefix)
+                problems.append(
+                    (
+                        prefix,
+                        node,
+                        f"must be a mapping: airlock sets {'.'.join(written[depth + 1 :])} under it",
+                        f"write it as a mapping, e.g. {prefix[-1]}: {{enabled: true}}"
+                        if prefix == ("privateNodes",)
+                        else "write it as a mapping of chart values",
+                    )
+                )
+                break
+    if kubernetes is not None and kubernetes.pinned and _private_nodes(tenant.values):
+        problems.append(
+            (
+                ("privateNodes", "enabled"),
+                True,
+                "privateNodes appends '-full' to the Kubernetes image tag, which breaks a digest-pinned tag",
+                "pin vcluster/kubernetes by tag only (images.overrides, or pin: off) to use private nodes",
+            )
+        )
+    return problems
+
+
+def check_tenant(tenant: TenantSettings, kubernetes: ResolvedImage) -> None:
+    """:func:`tenant_problems` as one ``ValueError`` (for components used without a stack)."""
+    problems = tenant_problems(tenant, kubernetes)
+    if problems:
+        raise ValueError(
+            "; ".join(
+                f"tenant {tenant.name}: values.{'.'.join(path)}: {reason}; {fix}"
+                for path, _value, reason, fix in problems
+            )
+        )
+
+
 def tenant_values(
     tenant: TenantSettings,
     images: Mapping[str, ResolvedImage],
@@ -370,11 +463,7 @@ def tenant_values(
         for path in POLICY_PATHS
         if _pop(user, path)
     ]
-    if user.get("privateNodes", {}).get("enabled") and images["vcluster/kubernetes"].pinned:
-        raise ValueError(
-            f"tenant {tenant.name}: privateNodes appends '-full' to the Kubernetes image tag, which breaks a "
-            "digest-pinned tag; pin vcluster/kubernetes by tag only (images.overrides) to use private nodes"
-        )
+    check_tenant(tenant, images["vcluster/kubernetes"])
     values = _merge(values, user)
 
     control_plane = images["vcluster/control-plane"]

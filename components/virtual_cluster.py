@@ -53,6 +53,9 @@ class VirtualClusterArgs:
     """The host namespace's resource, when this stack creates it."""
     pull_secret_resources: list[pulumi.Resource] = field(default_factory=list)
     """The pull Secrets the tenant's pods need, so the chart waits for them."""
+    secret_values: bool = False
+    """The tenant's ``values`` came from secret config: the chart values are passed as a secret
+    (Pulumi then keeps them encrypted in state and masked in previews)."""
 
 
 class VirtualCluster(pulumi.ComponentResource):
@@ -77,13 +80,20 @@ class VirtualCluster(pulumi.ComponentResource):
         chart_options: dict[str, Any] = {"chart": "vcluster", "version": args.chart.version}
         if args.chart.is_oci:
             chart_options["chart"] = f"{args.chart.repository}/vcluster"
+            if args.chart.insecure:
+                chart_options["plain_http"] = True
         else:
             chart_options["repository_opts"] = {"repo": args.chart.repository}
+        # Values from secret config may hold credentials anywhere (a database dataSource...):
+        # the whole input is secret then (Pulumi's secretness covers a top-level input anyway).
+        values: Any = (
+            pulumi.Output.secret(self.values) if args.secret_values and tenant.values else self.values
+        )
         chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             name=tenant.name,
             namespace=tenant.host_namespace,
-            values=self.values,
+            values=values,
             **chart_options,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[d for d in depends if d is not None]),
         )

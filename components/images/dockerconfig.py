@@ -24,6 +24,7 @@ from .reference import DEFAULT_DOMAIN, InvalidReferenceError, normalize_domain, 
 __all__ = [
     "DOCKER_HUB_LEGACY_KEY",
     "RegistryCredential",
+    "check_username",
     "parse_dockerconfigjson",
     "registry_key",
     "render_dockerconfigjson",
@@ -32,21 +33,27 @@ __all__ = [
 DOCKER_HUB_LEGACY_KEY = "https://index.docker.io/v1/"
 
 
+def check_username(username: str) -> str:
+    """A registry user name that fits ``auth`` (base64 of ``user:password``)."""
+    if not username:
+        raise PolicyError("username", username, "must not be empty", "set the registry user")
+    if ":" in username:
+        raise PolicyError(
+            "username",
+            username,
+            "must not contain ':' (it separates user and password in 'auth')",
+            "use a user name without ':'",
+        )
+    return username
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryCredential:
     username: str
     password: str = field(repr=False)
 
     def __post_init__(self) -> None:
-        if not self.username:
-            raise PolicyError("username", self.username, "must not be empty", "set the registry user")
-        if ":" in self.username:
-            raise PolicyError(
-                "username",
-                self.username,
-                "must not contain ':' (it separates user and password in 'auth')",
-                "use a user name without ':'",
-            )
+        check_username(self.username)
         if not self.password:
             raise PolicyError("password", "[secret]", "must not be empty", "set the registry password")
 

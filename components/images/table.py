@@ -167,6 +167,53 @@ def _check_requests(requests: Iterable[ImageRequest]) -> list[PolicyError]:
     return problems
 
 
+def _check_destinations(
+    requests: list[ImageRequest], resolved: Mapping[str, ResolvedImage], policy: ImagePolicy
+) -> list[PolicyError]:
+    """One final reference, one source; and no image pulled from a registry it must avoid.
+
+    Two sources sharing a final reference would overwrite each other in the mirror (a
+    ``flatten`` layout folds ``docker.io/team/web`` and ``ghcr.io/team/web`` together), and
+    under ``pin: required`` only one of them would ever be copied."""
+    problems: list[PolicyError] = []
+    claimed: dict[str, tuple[str, ResolvedImage]] = {}
+    for request in {request.name: request for request in requests}.values():  # once per image
+        image = resolved[request.name]
+        where = (
+            f'images.overrides["{request.name}"]'
+            if request.name in policy.overrides
+            else f"image {request.name}"
+        )
+        if request.avoid and image.registry in request.avoid:
+            problems.append(
+                PolicyError(
+                    where,
+                    str(image.final),
+                    f"{request.name} would be pulled from {image.registry}, the registry it runs itself, "
+                    "which cannot serve anything before this image runs",
+                    "point the override at another registry (or the upstream), or remove it",
+                )
+            )
+        source, final = image.source, image.final
+        origin = str(source.without_digest() if source.tag else source)
+        destination = str(final.without_digest() if final.tag else final)
+        other = claimed.setdefault(destination, (origin, image))
+        if other[0] != origin:
+            other_name = other[1].name or other[0]
+            problems.append(
+                PolicyError(
+                    where,
+                    destination,
+                    f"is the final reference of both {other_name} ({other[0]}, by {other[1].rule}) and "
+                    f"{request.name} ({origin}, by {image.rule}); the mirror would overwrite one with "
+                    "the other",
+                    "use the nest layout for that rule, or an override that gives one of them its own "
+                    "repository",
+                )
+            )
+    return problems
+
+
 def build_table(
     requests: Iterable[ImageRequest],
     policy: ImagePolicy,
@@ -200,6 +247,10 @@ def build_table(
             resolved[request.name] = resolve(request.source, scoped, lock, name=request.name)
         except PolicyError as error:
             problems.append(error)
+    if problems:
+        raise PolicyErrors(problems)
+
+    problems = _check_destinations(request_list, resolved, policy)
     if problems:
         raise PolicyErrors(problems)
 

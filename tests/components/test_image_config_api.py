@@ -62,3 +62,15 @@ def test_a_bad_policy_registers_nothing(tmp_path):
         plan(tmp_path, '{"pin": "required"}')
     assert "pin is 'required' but there is no digest" in str(caught.value)
     assert caught.value.recording.resources == []
+
+
+def test_a_user_name_with_a_colon_registers_nothing(tmp_path):
+    """It used to fail inside the Secret's payload, after the component had registered."""
+    (tmp_path / "Pulumi.yaml").write_text("name: consumer\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    program = PROGRAM.replace("{POLICY}", '{"registry": {"to": "r.example.com"}, "pin": "off"}')
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(program.replace('"robot"', '"robot:ci"')))
+    with pytest.raises(PlanError) as caught:
+        record_program(tmp_path, "dev")
+    assert "credentials['r.example.com'].username: 'robot:ci': must not contain ':'" in str(caught.value)
+    assert caught.value.recording.resources == []

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
 from components.plan.engine import PlanError
 
-from .conftest import run_stack, stack_values
+from .conftest import plan_with_cli, run_stack, stack_values
 
 Values = dict[str, Any]
 SECRET = "airlock:registryCredentials"
@@ -92,6 +91,32 @@ def both(*mutations: Callable[[Values, set[str]], None]) -> Callable[[Values, se
     return mutate
 
 
+def tenant_values(values_section: dict[str, Any]) -> Callable[[Values, set[str]], None]:
+    return set_key("airlock:vcluster", {"tenants": [{"name": "a", "values": values_section}]})
+
+
+def in_cluster(**extra: Any) -> Callable[[Values, set[str]], None]:
+    return registry({"mode": "in-cluster", "host": "r.example.com", **extra})
+
+
+def lock_path_to(kind: str) -> Callable[[Values, set[str]], None]:
+    def mutate(values: Values, secrets: set[str]) -> None:
+        import tempfile
+        from pathlib import Path
+
+        directory = Path(tempfile.mkdtemp())
+        if kind == "binary":
+            (directory / "images.lock").write_bytes(bytes(range(256)))
+            values["airlock:lockFile"] = str(directory / "images.lock")
+        else:
+            values["airlock:lockFile"] = str(directory)
+
+    return mutate
+
+
+PEM_KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB0000\n-----END EC PRIVATE KEY-----\n"
+
+
 CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
     ("environment-not-dns", set_key("airlock:environment", "Dev_1"), "airlock:environment", "DNS-1123 label"),
     ("environment-empty", set_key("airlock:environment", ""), "airlock:environment", "DNS-1123 label"),
@@ -102,7 +127,7 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         "airlock:images",
         "is not a structured value",
     ),
-    ("images-is-a-list", set_key("airlock:images", []), "airlock:images", "valid dictionary"),
+    ("images-is-a-list", set_key("airlock:images", []), "airlock:images", "must be a mapping"),
     (
         "pin-unknown",
         edit_images(lambda i: i.update(pin="always")),
@@ -153,7 +178,7 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         "mirrors-not-list",
         edit_images(lambda i: i.update(mirrors={"source": "ghcr.io"})),
         "airlock:images.mirrors",
-        "valid tuple",
+        "is a mapping, but a list is expected",
     ),
     (
         "registry-scheme",
@@ -267,7 +292,7 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         "namespace-not-mapping",
         set_key("airlock:namespaces", {"apps": 3}),
         "airlock:namespaces.apps",
-        "valid dictionary",
+        "must be a mapping",
     ),
     (
         "pull-secret-name",
@@ -408,31 +433,269 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         "images.lock['nginx:1.27']",
         "write it as 'docker.io/library/nginx:1.27'",
     ),
+    # -- hardening (issue 10): each of these once failed half-way, or was accepted --------
+    (
+        "credentials-username-colon",
+        credentials({"r.example.com": {"username": "robot:ci", "password": "p"}}),
+        'airlock:registryCredentials["r.example.com"].username',
+        "must not contain ':'",
+    ),
+    (
+        "registry-username-colon",
+        registry({"mode": "external", "endpoint": "r.example.com", "username": "a:b", "password": "p"}, True),
+        "airlock:registry.username",
+        "must not contain ':'",
+    ),
+    (
+        "tenant-private-nodes-not-mapping",
+        tenant_values({"privateNodes": True}),
+        "airlock:vcluster.tenants[0].values.privateNodes",
+        "must be a mapping: airlock sets enabled under it",
+    ),
+    (
+        "tenant-sync-not-mapping",
+        tenant_values({"sync": 1}),
+        "airlock:vcluster.tenants[0].values.sync",
+        "must be a mapping",
+    ),
+    (
+        "tenant-control-plane-not-mapping",
+        tenant_values({"controlPlane": "big"}),
+        "airlock:vcluster.tenants[0].values.controlPlane",
+        "must be a mapping",
+    ),
+    (
+        "tenant-export-kubeconfig-list",
+        tenant_values({"exportKubeConfig": []}),
+        "airlock:vcluster.tenants[0].values.exportKubeConfig",
+        "must be a mapping",
+    ),
+    (
+        "tenant-nested-policy-path-not-mapping",
+        tenant_values({"controlPlane": {"distro": {"k8s": "v1"}}}),
+        "airlock:vcluster.tenants[0].values.controlPlane.distro.k8s",
+        "must be a mapping",
+    ),
+    (
+        "tenant-private-nodes-with-digest",
+        both(
+            tenant_values({"privateNodes": {"enabled": True}}),
+            edit_images(
+                lambda i: i.setdefault("overrides", {}).update(
+                    {"vcluster/kubernetes": {"digest": "sha256:" + "a" * 64}}
+                )
+            ),
+        ),
+        "airlock:vcluster.tenants[0].values.privateNodes.enabled",
+        "breaks a digest-pinned tag",
+    ),
+    (
+        "tenant-values-datasource-in-clear",
+        tenant_values(
+            {
+                "controlPlane": {
+                    "backingStore": {
+                        "database": {
+                            "external": {"enabled": True, "dataSource": "mysql://root:pw@tcp(db:3306)/vc"}
+                        }
+                    }
+                }
+            }
+        ),
+        "airlock:vcluster.tenants[0].values.controlPlane.backingStore.database.external.dataSource",
+        "not a secret config value",
+    ),
+    (
+        "tenant-values-password-in-clear",
+        tenant_values({"controlPlane": {"advanced": {"adminPassword": "hunter2"}}}),
+        "airlock:vcluster.tenants[0].values.controlPlane.advanced.adminPassword",
+        "not a secret config value",
+    ),
+    (
+        "tenant-values-private-key-in-clear",
+        tenant_values({"controlPlane": {"proxy": {"certificateKey": PEM_KEY}}}),
+        "airlock:vcluster.tenants[0].values.controlPlane.proxy.certificateKey",
+        "not a secret config value",
+    ),
+    (
+        "tenant-selector-label-key",
+        set_key(
+            "airlock:vcluster",
+            {
+                "tenants": [
+                    {
+                        "name": "a",
+                        "sync": {
+                            "fromHost": {
+                                "storageClasses": {
+                                    "enabled": True,
+                                    "selector": {"matchLabels": {"bad key": "x"}},
+                                }
+                            }
+                        },
+                    }
+                ]
+            },
+        ),
+        "airlock:vcluster.tenants[0].sync.fromHost.storageClasses.selector.matchLabels",
+        "label key 'bad key'",
+    ),
+    (
+        "namespace-label-key-invalid",
+        set_key("airlock:namespaces", {"airlock-system": {}, "apps": {"labels": {"team/web/x": "a"}}}),
+        "airlock:namespaces.apps.labels",
+        "must be a DNS subdomain",
+    ),
+    (
+        "namespace-label-value-too-long",
+        set_key("airlock:namespaces", {"airlock-system": {}, "apps": {"labels": {"team": "x" * 64}}}),
+        "airlock:namespaces.apps.labels",
+        "at most 63 characters",
+    ),
+    (
+        "namespace-label-value-markup",
+        set_key("airlock:namespaces", {"airlock-system": {}, "apps": {"labels": {"team": "[/red]"}}}),
+        "airlock:namespaces.apps.labels",
+        "value '[/red]' must be",
+    ),
+    (
+        "namespace-label-prefix-uppercase",
+        set_key("airlock:namespaces", {"airlock-system": {}, "apps": {"labels": {"Example.com/team": "a"}}}),
+        "airlock:namespaces.apps.labels",
+        "the prefix before '/' must be a DNS subdomain",
+    ),
+    (
+        "network-policy-cidr-prefix-33",
+        in_cluster(networkPolicy={"enabled": True, "allowCidrs": ["10.0.0.0/33"]}),
+        "airlock:registry.networkPolicy.allowCidrs",
+        "'10.0.0.0/33' is not a CIDR",
+    ),
+    (
+        "network-policy-cidr-word",
+        in_cluster(networkPolicy={"enabled": True, "allowCidrs": ["nodes"]}),
+        "airlock:registry.networkPolicy.allowCidrs",
+        "'nodes' is not a CIDR",
+    ),
+    (
+        "network-policy-cidr-host-bits",
+        in_cluster(networkPolicy={"enabled": True, "allowCidrs": ["10.0.0.1/16"]}),
+        "airlock:registry.networkPolicy.allowCidrs",
+        "host bits set; write '10.0.0.0/16'",
+    ),
+    (
+        "network-policy-namespace-invalid",
+        in_cluster(
+            networkPolicy={"enabled": True, "allowCidrs": ["10.0.0.0/16"], "allowNamespaces": ["Apps"]}
+        ),
+        "airlock:registry.networkPolicy",
+        "must be a DNS-1123 label",
+    ),
+    (
+        "registry-host-label-too-long",
+        in_cluster(host="a" * 70 + ".example.com"),
+        "airlock:registry.host",
+        "has a label of 70 characters",
+    ),
+    (
+        "registry-cache-service-name-too-long",
+        in_cluster(name="r" * 50, caches=[{"upstream": "docker.io"}]),
+        "airlock:registry",
+        "the cache's Service name for docker.io",
+    ),
+    (
+        "registry-cache-remote-plain-http",
+        in_cluster(caches=[{"upstream": "example.org", "remoteUrl": "http://example.org"}]),
+        "airlock:registry.caches[0]",
+        "is plain HTTP",
+    ),
+    (
+        "registry-cache-remote-url-with-login",
+        in_cluster(caches=[{"upstream": "example.org", "remoteUrl": "https://u:p@example.org"}]),
+        "airlock:registry.caches[0].remoteUrl",
+        "without a login",
+    ),
+    (
+        "registry-cache-insecure-with-https",
+        in_cluster(
+            caches=[{"upstream": "example.org", "remoteUrl": "https://example.org", "insecure": True}]
+        ),
+        "airlock:registry.caches[0]",
+        "applies only to an http:// remoteUrl",
+    ),
+    (
+        "chart-plain-http",
+        set_key("airlock:vcluster", {"chart": {"repository": "http://charts.example.com"}}),
+        "airlock:vcluster.chart",
+        "is plain HTTP",
+    ),
+    (
+        "chart-insecure-with-https",
+        set_key("airlock:vcluster", {"chart": {"repository": "https://charts.loft.sh", "insecure": True}}),
+        "airlock:vcluster.chart",
+        "contradicts an https:// repository",
+    ),
+    (
+        "final-reference-shared-by-two-sources",
+        both(
+            edit_images(lambda i: i.update(registry={"to": "m.example.com", "layout": "flatten"})),
+            add_workload("apps/mirror-web", {"image": "ghcr.io/library/nginx:1.27", "namespace": "apps"}),
+        ),
+        'airlock:workloadImages["apps/web"].image',
+        "is the final reference of both apps/mirror-web (ghcr.io/library/nginx:1.27",
+    ),
+    (
+        "final-reference-shared-by-two-overrides",
+        edit_images(
+            lambda i: i.setdefault("overrides", {}).update(
+                {
+                    "apps/web": {"registry": "x.example.com", "repository": "team/web"},
+                    "apps/cache": {"registry": "x.example.com", "repository": "team/web", "tag": "1.27"},
+                }
+            )
+        ),
+        'airlock:images.overrides["apps/web"]',
+        "the mirror would overwrite one with the other",
+    ),
+    (
+        "registry-image-from-itself",
+        edit_images(
+            lambda i: i.setdefault("overrides", {}).update(
+                {"registry/registry": {"registry": "localhost:5001"}}
+            )
+        ),
+        'airlock:images.overrides["registry/registry"]',
+        "the registry it runs itself",
+    ),
+    (
+        "pin-unquoted-boolean",
+        edit_images(lambda i: i.update(pin=False)),
+        "airlock:images.pin",
+        'quote the word in the stack file (e.g. pin: "off")',
+    ),
+    ("lock-file-is-a-directory", lock_path_to("directory"), "airlock:lockFile", "is a directory"),
+    ("lock-file-is-binary", lock_path_to("binary"), "airlock:lockFile", "is not UTF-8 text"),
 ]
 
 
 @pytest.mark.parametrize(("case", "mutate", "path", "message"), CASES, ids=[case[0] for case in CASES])
-def test_malformed_config_registers_nothing_and_names_the_path(case, mutate, path, message):
+def test_malformed_config_exits_2_names_the_path_and_registers_nothing(
+    case, mutate, path, message, monkeypatch
+):
     values, secrets = stack_values("dev")
     values = copy.deepcopy(values)
     mutate(values, secrets)
-    with pytest.raises(PlanError) as caught:
-        run_stack("dev", values, secrets)
-    error = caught.value
-    assert isinstance(error.cause, ConfigError), error
-    assert error.recording.resources == []
-    matching = [
-        str(problem)
-        for problem in error.cause.problems
-        if problem.path.startswith(path) or problem.path.endswith(path)
-    ]
-    assert matching, f"no problem at {path!r} in:\n{error}"
-    assert any(message in text for text in matching), f"{message!r} not in {matching}"
-    assert "nothing was deployed" in str(error)
+    run = plan_with_cli(monkeypatch, "dev", values, secrets)
+    assert run.exit_code == 2, run.stdout + run.stderr
+    assert run.recording is not None, "the program never ran"
+    assert run.recording.resources == [], [r.urn for r in run.recording.resources]
+    lines = [line for line in run.stderr.splitlines() if path in line]
+    assert lines, f"no problem at {path!r} in:\n{run.stderr}"
+    assert any(message in line for line in lines), f"{message!r} not in {lines}"
+    assert "nothing was deployed" in run.stderr
 
 
-def test_at_least_thirty_malformed_configurations():
-    assert len(CASES) >= 30
+def test_at_least_eighty_malformed_configurations():
+    assert len(CASES) >= 80
 
 
 def test_every_problem_is_reported_at_once():

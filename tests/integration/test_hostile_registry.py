@@ -100,7 +100,9 @@ def test_an_upload_location_on_plain_http_is_refused(hostile, test_ca):
         elif handler.command == "GET":
             handler.answer(200, blob)
         else:  # POST /blobs/uploads/
-            handler.answer(202, headers={"Location": f"http://{hostile.endpoint}/v2/team/dst/blobs/uploads/x"})
+            handler.answer(
+                202, headers={"Location": f"http://{hostile.endpoint}/v2/team/dst/blobs/uploads/x"}
+            )
 
     hostile.behaviour = behaviour
     with client(hostile, test_ca) as registry, pytest.raises(RegistryError, match="plain-HTTP"):
@@ -145,7 +147,9 @@ def test_a_blob_must_move_a_mib_within_the_deadline(hostile, test_ca):
     with client(hostile, test_ca, timeout=2) as registry:
         elapsed, error = timed(
             lambda: registry.copy_blob(
-                image(hostile), image(hostile, "team/dst:1.0"), {"digest": "sha256:" + "0" * 64, "size": 5 << 20}
+                image(hostile),
+                image(hostile, "team/dst:1.0"),
+                {"digest": "sha256:" + "0" * 64, "size": 5 << 20},
             )
         )
     assert isinstance(error, RegistryError) and "within 2 s" in str(error), error

@@ -13,9 +13,9 @@ import ssl
 import tempfile
 import threading
 import uuid
-from pathlib import Path
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from cryptography import x509

@@ -144,3 +144,85 @@ def test_diff_names_moved_added_and_removed():
         f"ghcr.io/loft-sh/vcluster-oss:0.36.1: tag moved {D1} -> {D3}",
     ]
     assert old.diff(sample()) == []
+
+
+def test_a_write_keeps_the_files_mode(tmp_path: Path):
+    path = tmp_path / "images.lock"
+    sample().write(path)
+    os.chmod(path, 0o644)
+    Lockfile().write(path)
+    assert path.stat().st_mode & 0o777 == 0o644  # was 0600 after every write (mkstemp)
+
+
+def test_a_new_lockfile_gets_the_umasks_mode(tmp_path: Path):
+    previous = os.umask(0o022)
+    try:
+        sample().write(tmp_path / "images.lock")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "images.lock").stat().st_mode & 0o777 == 0o644
+
+
+def test_temporaries_are_named_for_gitignore_and_removed_on_failure(tmp_path: Path, monkeypatch):
+    path = tmp_path / "images.lock"
+
+    def fail(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        sample().write(path)
+    assert list(tmp_path.iterdir()) == []
+    ignored = (Path(__file__).resolve().parents[2] / ".gitignore").read_text().split()
+    assert "*.airlock-tmp" in ignored and "*.airlock-lock" in ignored
+
+
+def test_update_removes_temporaries_a_killed_writer_left(tmp_path: Path):
+    path = tmp_path / "images.lock"
+    stale = tmp_path / ".images.lock.0badc0ffee00.airlock-tmp"
+    stale.write_text("half a lock")
+    unrelated = tmp_path / ".other.lock.0badc0ffee00.airlock-tmp"
+    unrelated.write_text("another file's")
+    Lockfile.update(path, lambda lock: lock.with_entry("docker.io/library/x:1", LockEntry(D1)))
+    assert not stale.exists() and unrelated.exists()
+    assert len(Lockfile.load(path)) == 1
+
+
+def test_concurrent_updates_merge_instead_of_losing_an_entry(tmp_path: Path):
+    """Two 'airlock images lock' runs at once: load -> change -> write under one file lock."""
+    import contextlib
+    import threading
+    import time
+
+    path = tmp_path / "images.lock"
+    Lockfile().write(path)
+    both_loaded = threading.Barrier(2, timeout=5)
+
+    def add(key: str, digest: str) -> None:
+        def change(lock: Lockfile) -> Lockfile:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_loaded.wait(timeout=0.5)  # without the file lock both would get here
+            time.sleep(0.05)
+            return lock.with_entry(key, LockEntry(digest))
+
+        Lockfile.update(path, change)
+
+    threads = [
+        threading.Thread(target=add, args=("docker.io/library/a:1", D1)),
+        threading.Thread(target=add, args=("docker.io/library/b:1", D2)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(Lockfile.load(path).entries) == ["docker.io/library/a:1", "docker.io/library/b:1"]
+
+
+def test_a_directory_or_binary_file_is_unreadable_not_a_traceback(tmp_path: Path):
+    from components.images.lock import LockfileUnreadable
+
+    with pytest.raises(LockfileUnreadable, match="is a directory"):
+        Lockfile.load(tmp_path)
+    (tmp_path / "images.lock").write_bytes(bytes(range(256)))
+    with pytest.raises(LockfileUnreadable, match="is not UTF-8 text"):
+        Lockfile.load(tmp_path / "images.lock")

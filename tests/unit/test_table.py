@@ -63,3 +63,41 @@ def test_overrides_for_unrequested_non_catalog_names_are_rejected():
     with pytest.raises(PolicyErrors) as caught:
         build_table([ImageRequest("apps/web", "nginx:1.27", "apps")], policy, None)
     assert [problem.value for problem in caught.value.problems] == ["apps/nope"]
+
+
+def test_two_sources_folded_into_one_final_reference_are_an_error_naming_both():
+    """flatten folds docker.io/team/web and ghcr.io/team/web together: the mirror would copy
+    only one of them (issue: under pin: required only one was ever mirrored)."""
+    policy = ImagePolicy.model_validate(
+        {"registry": {"to": "m.example.com", "layout": "flatten"}, "pin": "off"}
+    )
+    requests = [
+        ImageRequest("apps/hub", "docker.io/team/web:1.0", "apps"),
+        ImageRequest("apps/ghcr", "ghcr.io/team/web:1.0", "apps"),
+        ImageRequest("apps/hub-again", "docker.io/team/web:1.0", "other"),  # same source: fine
+    ]
+    with pytest.raises(PolicyErrors) as caught:
+        build_table(requests, policy, None)
+    # apps/ghcr claims the reference first (names sort); each docker.io image then conflicts.
+    assert [problem.path for problem in caught.value.problems] == ["image apps/hub", "image apps/hub-again"]
+    problem = caught.value.problems[0]
+    assert problem.value == "m.example.com/team/web:1.0"
+    assert "apps/ghcr (ghcr.io/team/web:1.0, by images.registry (m.example.com, flatten))" in problem.reason
+    assert "apps/hub (docker.io/team/web:1.0" in problem.reason
+    assert "nest layout" in problem.fix
+    nested = ImagePolicy.model_validate({"registry": {"to": "m.example.com"}, "pin": "off"})
+    assert len(build_table(requests, nested, None).entries) == 3  # nest keeps them apart
+
+
+def test_an_image_that_must_avoid_a_registry_cannot_be_overridden_into_it():
+    policy = ImagePolicy.model_validate(
+        {"overrides": {"registry/registry": {"registry": "r.example.com"}}, "pin": "off"}
+    )
+    request = ImageRequest(
+        "registry/registry", "docker.io/library/registry:3.0.0", "infra", ("r.example.com",)
+    )
+    with pytest.raises(PolicyErrors) as caught:
+        build_table([request], policy, None)
+    [problem] = caught.value.problems
+    assert problem.path == 'images.overrides["registry/registry"]'
+    assert "the registry it runs itself" in problem.reason

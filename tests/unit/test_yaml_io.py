@@ -106,7 +106,9 @@ def test_errors_never_quote_the_files_text():
 def test_non_utf8_bytes_are_a_clear_error():
     with pytest.raises(YamlError) as caught:
         load_bytes("config:\n  airlock:environment: caf\xe9\n".encode("latin-1"), source="Pulumi.dev.yaml")
-    assert str(caught.value) == "Pulumi.dev.yaml: is not UTF-8 text (byte 0xe9 at offset 34); save it as UTF-8"
+    assert (
+        str(caught.value) == "Pulumi.dev.yaml: is not UTF-8 text (byte 0xe9 at offset 34); save it as UTF-8"
+    )
 
 
 def test_a_utf8_byte_order_mark_is_accepted():
