@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import shutil
 import socket
 import socketserver
 import ssl
@@ -164,6 +165,7 @@ class HostileRegistry:
         (directory / "tls.key").write_text(serving.key_pem)
         self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.tls.load_cert_chain(directory / "tls.crt", directory / "tls.key")
+        shutil.rmtree(directory)  # the context holds the key now
         self.seen: list[Seen] = []
         self.bytes_sent = 0
         self.stopping = threading.Event()

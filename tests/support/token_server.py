@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import shutil
 import ssl
 import tempfile
 import threading
@@ -119,6 +120,7 @@ def start_token_server(username: str, password: str, ca: KeyPair | None = None) 
         Path(directory, "tls.key").write_text(serving.key_pem)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(Path(directory, "tls.crt"), Path(directory, "tls.key"))
+        shutil.rmtree(directory)  # the context holds the key now
         server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
