@@ -20,10 +20,15 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 system-deps:
 	bash scripts/install-system-deps.sh
 
-lint: setup
+# actionlint (from requirements-dev.txt) checks .github/workflows/ and fails on any finding,
+# deprecated action runtimes included; it runs shellcheck (a Debian package, system-deps) on
+# every run: script. Without shellcheck on PATH it would skip those silently, so it is required.
+lint: setup system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy components
+	command -v shellcheck >/dev/null || { echo "shellcheck is missing: make system-deps" >&2; exit 1; }
+	$(VENV)/bin/actionlint
 
 test: setup system-deps lint
 	$(VENV)/bin/pytest

