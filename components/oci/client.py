@@ -666,22 +666,21 @@ class RegistryClient:
             _WATCHDOG.watch(sock, deadline)
         complete = False
         try:
-            buffer = bytearray()
             while True:
                 try:
-                    deadline.check(what)
-                    chunk = response.read1(CHUNK, decode_content=False)
-                except (_DeadlineExceeded, TransportError, OSError) as error:
+                    # One read of up to 1 MiB (a single call into C for the buffered socket); a
+                    # read that stalls is cut off by the watchdog at the deadline.
+                    chunk = response.read(CHUNK, decode_content=False)
+                except (TransportError, OSError) as error:
                     if deadline.remaining() <= 0:
                         raise self._late(registry, what) from None
                     raise RegistryError(f"{registry}: {what} broke off: {error}") from None
-                buffer += chunk
-                if len(buffer) >= CHUNK or (not chunk and buffer):
-                    deadline.progress()  # each MiB is due within the deadline, not each byte
-                    yield bytes(buffer)
-                    buffer.clear()
+                if deadline.remaining() <= 0:  # a read the watchdog cut short returns what it had
+                    raise self._late(registry, what)
                 if not chunk:
                     break
+                deadline.progress()  # each MiB is due within the deadline, not each byte
+                yield chunk
             complete = True
         finally:
             if sock is not None:
