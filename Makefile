@@ -4,17 +4,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps lint test test-fast bench clean plan golden
+.PHONY: setup system-deps lint test test-fast bench clean plan golden constraints
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): constraints.txt requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	# compat: the editable install is one path line in a .pth file; setuptools' default import
 	# finder costs ~14 ms at every start of the airlock command (README, Performance).
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt \
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt \
 		--config-settings editable_mode=compat -e .
 	touch $(STAMP)
+
+# Re-pin constraints.txt from a fresh environment of the current ranges and dev tools.
+constraints:
+	rm -rf .constraints-venv && python3 -m venv .constraints-venv
+	.constraints-venv/bin/pip install --quiet --disable-pip-version-check -r <(grep -v '^-c' requirements-dev.txt) .
+	{ sed -n '1,3p' constraints.txt; .constraints-venv/bin/pip freeze --exclude airlock; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .constraints-venv
 
 # Debian packages the real-system tests start on 127.0.0.1 (registry, skopeo, ...).
 system-deps:
@@ -26,7 +33,7 @@ system-deps:
 lint: setup system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy components
+	$(VENV)/bin/mypy components/airlock
 	command -v shellcheck >/dev/null || { echo "shellcheck is missing: make system-deps" >&2; exit 1; }
 	$(VENV)/bin/actionlint
 

@@ -30,9 +30,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson  # noqa: E402
-from components.images.reference import parse  # noqa: E402
-from components.oci.client import RegistryClient, RegistryTransport  # noqa: E402
+from airlock.images.dockerconfig import RegistryCredential, render_dockerconfigjson  # noqa: E402
+from airlock.images.reference import parse  # noqa: E402
+from airlock.oci.client import RegistryClient, RegistryTransport  # noqa: E402
 from tests.support.oci_layout import build_layout  # noqa: E402
 from tests.support.pki import make_ca  # noqa: E402
 from tests.support.registry import start_registry  # noqa: E402

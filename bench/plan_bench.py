@@ -40,9 +40,9 @@ k8s.core.v1.Namespace("floor", metadata={"name": "floor"})
 
 SCALING_PROGRAM = """
 import pulumi
-from components.image_config import ImageConfig, ImageConfigArgs, RegistryLoginInput
-from components.images.policy import ImagePolicy
-from components.images.table import ImageRequest
+from airlock.image_config import ImageConfig, ImageConfigArgs, RegistryLoginInput
+from airlock.images.policy import ImagePolicy
+from airlock.images.table import ImageRequest
 
 count = int(pulumi.Config("bench").require("count"))
 policy = ImagePolicy.model_validate({"registry": {"to": "registry.example.com"}, "pin": "off"})
@@ -59,8 +59,8 @@ for index in range(count):
 
 TENANT_TIMER = """
 import json, sys, time
-from components.plan.engine import record_program
-from components.plan.stackfiles import read_stack_files
+from airlock.plan.engine import record_program
+from airlock.plan.stackfiles import read_stack_files
 
 root, count = sys.argv[1], int(sys.argv[2])
 files = read_stack_files(root, "staging")
@@ -82,7 +82,7 @@ print(time.perf_counter() - start, len(recording.resources))
 
 TIMER = """
 import sys, time
-from components.plan.engine import record_program
+from airlock.plan.engine import record_program
 record_program(sys.argv[1], sys.argv[2], config={"bench:count": "1"}, secret_keys=set())  # warm-up
 start = time.perf_counter()
 recording = record_program(sys.argv[1], sys.argv[2], config={"bench:count": sys.argv[3]}, secret_keys=set())

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from components.plan.engine import Recording, record_program
-from components.plan.stackfiles import read_stack_files
+from airlock.plan.engine import Recording, record_program
+from airlock.plan.stackfiles import read_stack_files
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")
@@ -65,7 +65,7 @@ def plan_with_cli(
 ) -> PlanRun:
     """The real CLI path (``airlock plan --stack S``), with the stack's config replaced by
     ``values`` as the engine passes it: decrypted, with the secret keys marked."""
-    from components.plan import engine
+    from airlock.plan import engine
     from tests.support.cli import run_cli
 
     captured: dict[str, Recording] = {}

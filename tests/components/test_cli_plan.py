@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from components.plan.diff import diff_plans
+from airlock.plan.diff import diff_plans
 from tests.support.cli import run_cli
 
 from .conftest import PROJECT_DIR
@@ -106,14 +106,14 @@ def test_the_installed_entry_point_runs_without_loading_heavy_libraries():
     import sys
 
     probe = (
-        "import sys; from components.cli import build_parser; "
+        "import sys; from airlock.cli import build_parser; "
         "build_parser().parse_args(['images', 'copy', 'a/b:1', 'c/d:1']); "
         "print(sorted(m for m in ('pydantic', 'rich', 'pulumi', 'urllib3', 'yaml') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
     help_text = subprocess.run(
-        [sys.executable, "-m", "components.cli", "images", "--help"],
+        [sys.executable, "-m", "airlock.cli", "images", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -127,7 +127,7 @@ def test_the_console_script_flushes_its_output_and_keeps_exit_codes(tmp_path):
     import sys
 
     plan = tmp_path / "prod.json"
-    script = [sys.executable, "-c", "from components.cli import run; run()"]
+    script = [sys.executable, "-c", "from airlock.cli import run; run()"]
     made = subprocess.run(
         [*script, "plan", "--stack", "prod", "--format", "json", "--project-dir", str(PROJECT_DIR)],
         capture_output=True,

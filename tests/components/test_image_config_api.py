@@ -7,13 +7,14 @@ import textwrap
 
 import pytest
 
-from components.plan.engine import PlanError, record_program
+from airlock.plan.engine import PlanError, record_program
 
 PROGRAM = """
 import pulumi
-from components.image_config import ImageConfig, ImageConfigArgs, RegistryLoginInput
-from components.images.policy import ImagePolicy
-from components.images.table import ImageRequest
+from airlock.image_config import ImageConfig, ImageConfigArgs, RegistryLoginInput
+from airlock.vcluster.spec import registry_repository_tag
+from airlock.images.policy import ImagePolicy
+from airlock.images.table import ImageRequest
 
 policy = ImagePolicy.model_validate({POLICY})
 images = ImageConfig(
@@ -28,7 +29,7 @@ images = ImageConfig(
     ),
 )
 pulumi.export("final", images.final("apps/web"))
-pulumi.export("vcluster", images.vcluster_image("vcluster/etcd"))
+pulumi.export("vcluster", registry_repository_tag(images.resolved("vcluster/etcd", "tenant-a")))
 pulumi.export("objects", images.pull_secret_objects("apps"))
 pulumi.export("names", images.pull_secret_names("apps"))
 pulumi.export("elsewhere", images.pull_secret_names("other"))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.plan.engine import PlanError
+from airlock.plan.engine import PlanError
 
 from .conftest import plan_with_cli, run_stack, stack_values
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 
-from components.plan.manifests import kubernetes_objects
+from airlock.plan.manifests import kubernetes_objects
 
 from .conftest import run_stack, stack_values
 
@@ -61,7 +61,7 @@ def test_secret_only_in_namespaces_whose_pods_pull_from_a_credentialed_registry(
 
 
 def test_platform_registry_login_reaches_the_pull_secrets_automatically():
-    from components.plan.engine import computed_placeholder
+    from airlock.plan.engine import computed_placeholder
 
     by_namespace = secrets_by_namespace(run_stack("staging"))
     # not airlock-system: the registry's own image comes from upstream
@@ -96,7 +96,7 @@ def test_no_credentials_means_no_secrets():
     document_images = next(r for r in recording.resources if r.type == "airlock:index:ImageConfig").outputs[
         "images"
     ]
-    assert all(image["pull_secrets"] == [] for image in document_images)
+    assert all(image["pullSecrets"] == [] for image in document_images)
 
 
 def test_existing_namespace_is_not_created_but_gets_its_secret():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import yaml
 
-from components.plan.engine import computed_placeholder
-from components.plan.manifests import kubernetes_objects, unwrap_secrets
-from components.registry_spec import htpasswd_line
+from airlock.plan.engine import computed_placeholder
+from airlock.plan.manifests import kubernetes_objects, unwrap_secrets
+from airlock.registry.spec import htpasswd_line
 
 from .conftest import run_stack
 

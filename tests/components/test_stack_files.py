@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from components.plan import engine
+from airlock.plan import engine
 from tests.support.cli import run_cli
 from tests.unit.test_yaml_io import BILLION_LAUGHS
 

@@ -15,9 +15,9 @@ import kubernetes_validate
 import pytest
 from rich.console import Console
 
-from components.plan.document import build_document, dumps
-from components.plan.manifests import kubernetes_objects
-from components.plan.render import render_plan
+from airlock.plan.document import build_document, dumps
+from airlock.plan.manifests import kubernetes_objects
+from airlock.plan.render import render_plan
 
 from .conftest import PROJECT_DIR, STACKS, run_stack, stack_values
 
@@ -54,7 +54,7 @@ def test_plan_document_shape(recordings, stack):
         assert resource["urn"].startswith(f"urn:pulumi:{stack}::airlock::")
     for image in document["images"]:
         assert (
-            image["final"] and image["source"] and image["pull_policy"] in ("Always", "IfNotPresent", "Never")
+            image["final"] and image["source"] and image["pullPolicy"] in ("Always", "IfNotPresent", "Never")
         )
 
 
@@ -124,4 +124,4 @@ def test_prod_pins_every_image_and_dev_allows_tags(recordings):
 def test_staging_images_come_through_the_caches(recordings):
     staging = {image["name"]: image for image in build_document(recordings["staging"])["images"]}
     assert staging["apps/web"]["final"] == "docker-io.registry.staging.example.com/library/nginx:1.27"
-    assert staging["apps/web"]["pull_secrets"] == ["airlock-pull"]
+    assert staging["apps/web"]["pullSecrets"] == ["airlock-pull"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from components.images.reference import parse
-from components.plan.document import build_document
-from components.plan.manifests import kubernetes_objects, unwrap_secrets
+from airlock.images.reference import parse
+from airlock.plan.document import build_document
+from airlock.plan.manifests import kubernetes_objects, unwrap_secrets
 
 from .conftest import STACKS
 from .vcluster_values_schema import VALUES_SCHEMA

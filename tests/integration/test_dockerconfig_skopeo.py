@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson
+from airlock.images.dockerconfig import RegistryCredential, render_dockerconfigjson
 from tests.support.oci_layout import build_layout
 from tests.support.registry import RunningRegistry
 

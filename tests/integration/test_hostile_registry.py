@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson
-from components.images.reference import parse
-from components.oci.client import MAX_MANIFEST_BYTES, RegistryClient, RegistryError, RegistryTransport
+from airlock.images.dockerconfig import RegistryCredential, render_dockerconfigjson
+from airlock.images.reference import parse
+from airlock.oci.client import MAX_MANIFEST_BYTES, RegistryClient, RegistryError, RegistryTransport
 from tests.support.cli import run_cli
 from tests.support.hostile_registry import OCI_MANIFEST, HostileRegistry, plain_http_server, timed
 

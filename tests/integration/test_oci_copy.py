@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from components.images.dockerconfig import RegistryCredential
-from components.images.reference import parse
-from components.oci.client import RegistryClient, RegistryError, RegistryTransport
-from components.oci.copy import copy_image
+from airlock.images.dockerconfig import RegistryCredential
+from airlock.images.reference import parse
+from airlock.oci.client import RegistryClient, RegistryError, RegistryTransport
+from airlock.oci.copy import copy_image
 from tests.support.oci_layout import build_layout
 from tests.support.registry import start_registry
 
@@ -197,7 +197,7 @@ def test_docker_hub_is_reached_at_its_api_host_with_the_docker_io_login(
 ):
     """References say docker.io; the API answers at registry-1.docker.io. A real registry stands
     in for the API host; the login and trust stay keyed by docker.io, as auth files key them."""
-    import components.oci.client as client_module
+    import airlock.oci.client as client_module
 
     source, _ = two_registries
     layout = push(source, tmp_path / "layout", "1.0")

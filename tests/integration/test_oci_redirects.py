@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import urllib3
 
-from components.images.dockerconfig import RegistryCredential
-from components.images.reference import parse
-from components.oci.client import RegistryClient, RegistryTransport
-from components.oci.copy import copy_image
+from airlock.images.dockerconfig import RegistryCredential
+from airlock.images.reference import parse
+from airlock.oci.client import RegistryClient, RegistryTransport
+from airlock.oci.copy import copy_image
 
 from .test_oci_copy import push, two_registries  # noqa: F401 - the fixture
 

@@ -11,10 +11,10 @@ import time
 import pytest
 import yaml
 
-from components.images.dockerconfig import RegistryCredential
-from components.images.reference import parse
-from components.oci.client import RegistryClient, RegistryError, RegistryTransport
-from components.oci.copy import copy_image
+from airlock.images.dockerconfig import RegistryCredential
+from airlock.images.reference import parse
+from airlock.oci.client import RegistryClient, RegistryError, RegistryTransport
+from airlock.oci.copy import copy_image
 from tests.support.pki import make_server_certificate
 from tests.support.registry import free_port, registry_config, start_registry, start_registry_with_config
 from tests.support.token_server import ISSUER, SERVICE, start_token_server

@@ -20,10 +20,10 @@ import bcrypt
 import pytest
 import yaml
 
-from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson
-from components.plan.engine import record_program
-from components.plan.manifests import kubernetes_objects, unwrap_secrets
-from components.registry_spec import htpasswd_line
+from airlock.images.dockerconfig import RegistryCredential, render_dockerconfigjson
+from airlock.plan.engine import record_program
+from airlock.plan.manifests import kubernetes_objects, unwrap_secrets
+from airlock.registry.spec import htpasswd_line
 from tests.support.oci_layout import build_layout
 from tests.support.pki import make_server_certificate
 from tests.support.registry import free_port, start_registry, start_registry_with_config

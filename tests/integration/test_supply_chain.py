@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson
-from components.images.lock import Lockfile
-from components.images.reference import parse
+from airlock.images.dockerconfig import RegistryCredential, render_dockerconfigjson
+from airlock.images.lock import Lockfile
+from airlock.images.reference import parse
 from tests.support.cli import run_cli
 from tests.support.registry import start_registry
 
@@ -149,7 +149,7 @@ def test_copy_command_and_wrong_credentials(project, tmp_path):
 
 
 def test_verify_report_feeds_the_plan_with_images_not_mirrored_yet(project, tmp_path):
-    from components.plan.engine import record_program
+    from airlock.plan.engine import record_program
 
     directory, upstream, _mirror, authfile = project
     push(upstream, tmp_path / "web", "1.0", "library/web")
@@ -253,7 +253,7 @@ def test_mirror_refuses_what_the_plan_could_not_pull(project, tmp_path):
 
 
 def client_for_mirror(mirror):
-    from components.oci.client import RegistryClient, RegistryTransport
+    from airlock.oci.client import RegistryClient, RegistryTransport
 
     return RegistryClient(
         {mirror.endpoint: RegistryCredential("airlock", "pw-mirror")},

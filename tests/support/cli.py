@@ -6,7 +6,7 @@ import contextlib
 import io
 from dataclasses import dataclass
 
-from components.cli import main
+from airlock.cli import main
 
 
 @dataclass(frozen=True)

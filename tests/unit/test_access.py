@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.images.dockerconfig import RegistryCredential, render_dockerconfigjson
-from components.oci.access import (
+from airlock.images.dockerconfig import RegistryCredential, render_dockerconfigjson
+from airlock.oci.access import (
     AccessError,
     auth_files,
     load_credentials,

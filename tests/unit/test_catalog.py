@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.images import CATALOG, ImagePolicy, catalog_image, parse, resolve
+from airlock.catalog import CATALOG, catalog_image
+from airlock.images import ImagePolicy, parse, resolve
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from components.cli import _Progress
+from airlock.cli import _Progress
 
 
 class Terminal(io.StringIO):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components.images import (
+from airlock.images import (
     PolicyError,
     RegistryCredential,
     parse_dockerconfigjson,

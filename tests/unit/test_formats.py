@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from components.images import ImagePolicy, PolicyError, parse, resolve
-from components.images.formats import (
-    crossplane_image,
-    envoy_proxy_container,
-    full,
-    pull_secret_names,
-    pull_secret_objects,
-    registry_repository_tag,
-)
+from airlock.images import ImagePolicy, PolicyError, parse, resolve
+from airlock.crossplane.images import crossplane_image
+from airlock.gateway.images import envoy_proxy_container
+from airlock.images.formats import full, pull_secret_names, pull_secret_objects
+from airlock.vcluster.spec import registry_repository_tag
 
 D1 = "sha256:" + "1" * 64
 MIRROR = ImagePolicy.model_validate({"registry": {"to": "registry.prod.example.com"}, "pin": "off"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import kube
+from airlock import kube
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from components.images import LockEntry, Lockfile, PolicyError, PolicyErrors, parse
+from airlock.images import LockEntry, Lockfile, PolicyError, PolicyErrors, parse
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64
@@ -219,7 +219,7 @@ def test_concurrent_updates_merge_instead_of_losing_an_entry(tmp_path: Path):
 
 
 def test_a_directory_or_binary_file_is_unreadable_not_a_traceback(tmp_path: Path):
-    from components.images.lock import LockfileUnreadable
+    from airlock.images.lock import LockfileUnreadable
 
     with pytest.raises(LockfileUnreadable, match="is a directory"):
         Lockfile.load(tmp_path)

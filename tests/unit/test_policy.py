@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from components.images import (
+from airlock.images import (
     ImagePolicy,
     LockEntry,
     Lockfile,

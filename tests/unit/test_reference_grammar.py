@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.images.reference import ImageReference, InvalidReferenceError, parse
+from airlock.images.reference import ImageReference, InvalidReferenceError, parse
 
 SHA256 = "sha256:" + "a" * 64
 SHA384 = "sha384:" + "b" * 96

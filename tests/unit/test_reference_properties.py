@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.images.reference import DIGEST_LENGTHS, InvalidReferenceError, parse
+from airlock.images.reference import DIGEST_LENGTHS, InvalidReferenceError, parse
 
 LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
 

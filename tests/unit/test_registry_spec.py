@@ -10,15 +10,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from components.images import ImagePolicy, resolve
-from components.registry_spec import (
-    RegistrySettings,
-    derive_policy,
-    distribution_config,
-    htpasswd_line,
-    slug,
-    storage_section,
-)
+from airlock.images import ImagePolicy, resolve
+from airlock.registry.images import derive_policy
+from airlock.registry.settings import RegistrySettings, slug
+from airlock.registry.spec import distribution_config, htpasswd_line, storage_section
 from tests.support.pki import make_ca
 
 STAGING = {

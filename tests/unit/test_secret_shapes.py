@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.secrets import SECRET_MASK, is_secret_key, is_secret_value, redact, secret_paths
+from airlock.secrets import SECRET_MASK, is_secret_key, is_secret_value, redact, secret_paths
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.images import ImagePolicy, PolicyErrors
-from components.images.table import ImageRequest, build_table, catalog_request
+from airlock.images import ImagePolicy, PolicyErrors
+from airlock.catalog import CATALOG
+from airlock.images.table import ImageRequest, build_table
 
 POLICY = ImagePolicy.model_validate({"registry": {"to": "r.example.com"}, "pin": "off"})
 
@@ -15,7 +16,7 @@ def test_requests_resolve_and_secrets_follow_namespaces():
         [
             ImageRequest("apps/web", "nginx:1.27", "apps"),
             ImageRequest("apps/web", "nginx:1.27", "apps"),  # duplicates collapse
-            catalog_request("vcluster/background-proxy", None),
+            ImageRequest("vcluster/background-proxy", CATALOG["vcluster/background-proxy"].source, None),
         ],
         POLICY,
         None,
@@ -61,7 +62,7 @@ def test_overrides_for_unrequested_non_catalog_names_are_rejected():
         {"overrides": {"apps/nope": {"tag": "1"}, "vcluster/etcd": {"tag": "x"}}}
     )
     with pytest.raises(PolicyErrors) as caught:
-        build_table([ImageRequest("apps/web", "nginx:1.27", "apps")], policy, None)
+        build_table([ImageRequest("apps/web", "nginx:1.27", "apps")], policy, None, known_names=CATALOG)
     assert [problem.value for problem in caught.value.problems] == ["apps/nope"]
 
 

@@ -6,16 +6,11 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from components.images import ImagePolicy, parse, resolve
-from components.images.catalog import CATALOG
-from components.vcluster_spec import (
-    TenantSettings,
-    VClusterSettings,
-    image_spellings,
-    tenant_requests,
-    tenant_values,
-    translate_map,
-)
+from airlock.images import ImagePolicy, parse, resolve
+from airlock.catalog import CATALOG
+from airlock.vcluster.images import tenant_requests
+from airlock.vcluster.settings import TenantSettings, VClusterSettings
+from airlock.vcluster.spec import image_spellings, tenant_values, translate_map
 
 D = "sha256:" + "a" * 64
 POLICY = ImagePolicy.model_validate({"registry": {"to": "r.example.com"}, "pin": "off"})

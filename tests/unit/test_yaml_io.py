@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components import yaml_io
-from components.yaml_io import MAX_DEPTH, YamlError, load, load_bytes
+from airlock import yaml_io
+from airlock.yaml_io import MAX_DEPTH, YamlError, load, load_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted(

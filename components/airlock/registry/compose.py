@@ -1,0 +1,50 @@
+"""Platform's registry step (imports pulumi): the PrivateRegistry, its login for the pull
+secrets, and the stack exports ``registry``, ``registryPassword``, ``registryPullSecretPayload``."""
+
+from __future__ import annotations
+
+import pulumi
+
+from ..assembly import Assembly, Composed
+from ..image_config import RegistryLoginInput
+from .component import PrivateRegistry, PrivateRegistryArgs
+from .settings import RegistrySettings
+
+__all__ = ["compose", "summary"]
+
+
+def summary(registry: PrivateRegistry, settings: RegistrySettings) -> pulumi.Output[dict[str, object]]:
+    """What a downstream stack needs (no secrets), with the same keys in every mode (null where a
+    mode has no value): mode, endpoint, caBundle, username, caches, insecure."""
+    return pulumi.Output.all(
+        mode=settings.mode,
+        endpoint=registry.endpoint,
+        caBundle=registry.ca_bundle,
+        username=registry.username,
+        caches=registry.caches,
+        insecure=settings.plain_http,
+    ).apply(lambda values: dict(values))
+
+
+def compose(assembly: Assembly, settings: RegistrySettings) -> Composed:
+    namespace = settings.namespace if settings.mode == "in-cluster" else None
+    registry = PrivateRegistry(
+        f"{assembly.name}-registry",
+        PrivateRegistryArgs(
+            settings=settings,
+            images=assembly.loaded.table,
+            labels=assembly.labels,
+            namespace_resource=assembly.namespaces.get(namespace) if namespace else None,
+        ),
+        opts=pulumi.ResourceOptions(parent=assembly.parent),
+    )
+    exports: dict[str, object] = {
+        "registry": summary(registry, settings),
+        "registryPassword": registry.password,  # secret
+        "registryPullSecretPayload": registry.pull_secret_payload,  # secret
+    }
+    logins = {}
+    if registry.password is not None and registry.username is not None:
+        login = RegistryLoginInput(username=registry.username, password=registry.password)
+        logins = {host: login for host in sorted(settings.login_hosts())}
+    return Composed({"registry": registry}, exports, logins)

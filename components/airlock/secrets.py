@@ -1,0 +1,81 @@
+"""What counts as a secret in configuration, and how it is kept out of every message (pure).
+
+Two rules, used everywhere a config value could be shown or passed on:
+
+- a **secret-shaped key** names a credential (``password``, ``adminPassword``, ``token``,
+  ``apiKey``, ``clientSecret``, ``secretKey``, ``accessKey``, ``privateKey``…);
+- a **secret-shaped value** carries one whatever its key: a URL with a password in it
+  (``mysql://root:pw@tcp(db:3306)/vc``) or a PEM private key.
+
+Error messages pass every value through :func:`redact`; free-form values (a tenant's chart
+``values``) in clear config are checked with :func:`secret_paths` and refused when they hold
+one, exactly as clear ``registryCredentials`` passwords are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["SECRET_MASK", "is_secret_key", "is_secret_value", "redact", "secret_paths"]
+
+SECRET_MASK = "[secret]"
+
+# Compared without '-'/'_' and case: the key ends with one of these words.
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "token",
+    "apikey",
+    "secretkey",
+    "accesskey",
+    "privatekey",
+    "clientsecret",
+    "sharedsecret",
+    "credentials",
+)
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:[^\s/@]+@")
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+
+
+def is_secret_key(key: object) -> bool:
+    """True for a mapping key that names a credential."""
+    if not isinstance(key, str):
+        return False
+    folded = key.replace("-", "").replace("_", "").lower()
+    return folded.endswith(_SECRET_WORDS)
+
+
+def is_secret_value(value: object) -> bool:
+    """True for a string that carries a credential whatever its key."""
+    return isinstance(value, str) and bool(_URL_PASSWORD.search(value) or _PRIVATE_KEY.search(value))
+
+
+def redact(value: Any, key: object = None) -> Any:
+    """``value`` with every secret-shaped part replaced by ``[secret]`` (a copy; for messages)."""
+    if key is not None and is_secret_key(key) and value not in (None, "", {}, []):
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {item_key: redact(item, item_key) for item_key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact(item) for item in value)
+    if is_secret_value(value):
+        return SECRET_MASK
+    return value
+
+
+def secret_paths(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """Paths of the non-empty string values under secret-shaped keys, and of secret-shaped strings."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret_key(key) and isinstance(item, str) and item:
+                yield (*path, str(key))
+            else:
+                yield from secret_paths(item, (*path, str(key)))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from secret_paths(item, (*path, index))
+    elif is_secret_value(value):
+        yield path
