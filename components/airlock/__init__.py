@@ -1,1 +1,96 @@
-"""airlock: one controlled door for every container image a Kubernetes platform pulls."""
+"""airlock: one controlled door for every container image a Kubernetes platform pulls.
+
+The components and their arguments, for composing them into your own Pulumi program::
+
+    from airlock import ImageConfig, ImageConfigArgs, ImagePolicy, ImageRequest
+
+Exports load on first use, so ``import airlock`` costs nothing until a name is used (the
+``airlock`` command starts without pulumi or pydantic).
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    # components and their arguments
+    "ImageConfig": "image_config",
+    "ImageConfigArgs": "image_config",
+    "RegistryLoginInput": "image_config",
+    "Platform": "platform",
+    "PlatformArgs": "platform",
+    "PrivateRegistry": "registry.component",
+    "PrivateRegistryArgs": "registry.component",
+    "VirtualCluster": "vcluster.component",
+    "VirtualClusterArgs": "vcluster.component",
+    # settings (the stack sections, usable in code)
+    "RegistrySettings": "registry.settings",
+    "TenantSettings": "vcluster.settings",
+    "VClusterChart": "vcluster.settings",
+    "VClusterSettings": "vcluster.settings",
+    "StackConfig": "config",
+    "LoadedConfig": "config",
+    "ConfigError": "config",
+    "load_stack_config": "config",
+    # the image core
+    "ImagePolicy": "images.policy",
+    "ImageRequest": "images.table",
+    "ImageTable": "images.table",
+    "Lockfile": "images.lock",
+    "ResolvedImage": "images.policy",
+    "DuplicateObjectError": "resources",
+    # each room's image requests (what to ask an ImageConfig for)
+    "registry_image_requests": "registry.images:image_requests",
+    "vcluster_image_requests": "vcluster.images:image_requests",
+}
+
+if TYPE_CHECKING:
+    from .config import ConfigError, LoadedConfig, StackConfig, load_stack_config
+    from .image_config import ImageConfig, ImageConfigArgs, RegistryLoginInput
+    from .images.lock import Lockfile
+    from .images.policy import ImagePolicy, ResolvedImage
+    from .images.table import ImageRequest, ImageTable
+    from .platform import Platform, PlatformArgs
+    from .registry.component import PrivateRegistry, PrivateRegistryArgs
+    from .registry.images import image_requests as registry_image_requests
+    from .registry.settings import RegistrySettings
+    from .resources import DuplicateObjectError
+    from .vcluster.component import VirtualCluster, VirtualClusterArgs
+    from .vcluster.images import image_requests as vcluster_image_requests
+    from .vcluster.settings import TenantSettings, VClusterChart, VClusterSettings
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, _, attribute = target.partition(":")
+    return getattr(import_module(f".{module}", __name__), attribute or name)
+
+
+__all__ = [
+    "ConfigError",
+    "DuplicateObjectError",
+    "ImageConfig",
+    "ImageConfigArgs",
+    "ImagePolicy",
+    "ImageRequest",
+    "ImageTable",
+    "LoadedConfig",
+    "Lockfile",
+    "Platform",
+    "PlatformArgs",
+    "PrivateRegistry",
+    "PrivateRegistryArgs",
+    "RegistryLoginInput",
+    "RegistrySettings",
+    "ResolvedImage",
+    "StackConfig",
+    "TenantSettings",
+    "VClusterChart",
+    "VClusterSettings",
+    "VirtualCluster",
+    "VirtualClusterArgs",
+    "load_stack_config",
+    "registry_image_requests",
+    "vcluster_image_requests",
+]

@@ -62,12 +62,38 @@ def _root(args: argparse.Namespace) -> Path:
 
 
 # -- plan ------------------------------------------------------------------------------------
-def plan_document(project_dir: Path, stack: str) -> dict[str, Any]:
+def plan_document(
+    project_dir: Path, stack: str, stack_references: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Run the program for ``stack`` under the recording engine and build the plan document."""
+    from .plan import engine
     from .plan.document import build_document
-    from .plan.engine import record_program
 
-    return build_document(record_program(project_dir, stack))
+    return build_document(engine.record_program(project_dir, stack, stack_references=stack_references))
+
+
+def _stack_references(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``--stack-reference NAME=FILE.json``: a stack's outputs as ``pulumi stack output --json``
+    prints them."""
+    references: dict[str, dict[str, Any]] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise CliError(
+                f"--stack-reference {item!r}: expected NAME=FILE.json, e.g. "
+                "--stack-reference org/airlock/prod=prod-outputs.json"
+            )
+        try:
+            outputs = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise CliError(f"--stack-reference {name}={path}: cannot read it as JSON ({error})") from None
+        if not isinstance(outputs, dict):
+            raise CliError(
+                f"--stack-reference {name}={path}: expected a JSON object of outputs "
+                "(pulumi stack output --json)"
+            )
+        references[name] = outputs
+    return references
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -79,7 +105,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .plan.stackfiles import StackFilesError
 
     try:
-        document = plan_document(_root(args), args.stack)
+        document = plan_document(_root(args), args.stack, _stack_references(args.stack_reference))
     except (PlanError, StackFilesError) as error:
         raise CliError(str(error)) from None
     if args.format == "json":
@@ -490,6 +516,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_stack(plan, required=False)
     _add_format(plan)
     plan.add_argument("--out", type=Path, help="write the output to this file")
+    plan.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="NAME=FILE.json",
+        help="outputs of a stack the program reads through a StackReference (repeatable); the "
+        "JSON of 'pulumi stack output --json --stack NAME'",
+    )
     plan.set_defaults(handler=cmd_plan)
     plan_commands = plan.add_subparsers(dest="plan_command", metavar="{diff}")
     diff = plan_commands.add_parser(

@@ -50,7 +50,9 @@ TYPE_TOKEN = "airlock:index:ImageConfig"
 class RegistryLoginInput:
     """Credentials for one registry; the password should be a secret Output."""
 
-    username: str
+    username: pulumi.Input[str]
+    """Checked before anything registers when it is a plain string (an Output, e.g. read from
+    another stack, is checked when the pull secret is rendered)."""
     password: pulumi.Input[str]
 
 
@@ -95,6 +97,8 @@ def _secret_payload(registries: Sequence[str], logins: Sequence[pulumi.Input[str
 def _table(args: ImageConfigArgs) -> ImageTable:
     """Validate the logins, then resolve (or check the table handed in): before registration."""
     for registry, login in args.credentials.items():
+        if not isinstance(login.username, str):
+            continue
         try:
             check_username(login.username)
         except PolicyError as error:

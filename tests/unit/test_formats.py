@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from airlock.images import ImagePolicy, PolicyError, parse, resolve
 from airlock.crossplane.images import crossplane_image
 from airlock.gateway.images import envoy_proxy_container
+from airlock.images import ImagePolicy, PolicyError, parse, resolve
 from airlock.images.formats import full, pull_secret_names, pull_secret_objects
 from airlock.vcluster.spec import registry_repository_tag
 

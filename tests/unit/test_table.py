@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airlock.images import ImagePolicy, PolicyErrors
 from airlock.catalog import CATALOG
+from airlock.images import ImagePolicy, PolicyErrors
 from airlock.images.table import ImageRequest, build_table
 
 POLICY = ImagePolicy.model_validate({"registry": {"to": "r.example.com"}, "pin": "off"})

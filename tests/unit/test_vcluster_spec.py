@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from airlock.images import ImagePolicy, parse, resolve
 from airlock.catalog import CATALOG
+from airlock.images import ImagePolicy, parse, resolve
 from airlock.vcluster.images import tenant_requests
 from airlock.vcluster.settings import TenantSettings, VClusterSettings
 from airlock.vcluster.spec import image_spellings, tenant_values, translate_map

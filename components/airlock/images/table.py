@@ -18,7 +18,15 @@ from .lock import Lockfile
 from .policy import ImagePolicy, ResolvedImage, resolve
 from .reference import ImageReference, parse
 
-__all__ = ["ANY_NAMESPACE", "NO_NAMESPACE", "ROW_FIELDS", "ImageRequest", "ImageTable", "TableEntry", "build_table"]
+__all__ = [
+    "ANY_NAMESPACE",
+    "NO_NAMESPACE",
+    "ROW_FIELDS",
+    "ImageRequest",
+    "ImageTable",
+    "TableEntry",
+    "build_table",
+]
 
 ROW_FIELDS = (
     "consumer",

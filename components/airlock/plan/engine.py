@@ -19,6 +19,7 @@ import io
 import logging
 import os
 import runpy
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from .stackfiles import read_stack_files
 
 __all__ = [
     "COMPUTED_OUTPUTS",
+    "MissingStackReference",
     "PlanError",
     "RecordedResource",
     "Recording",
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
 class PlanError(RuntimeError):
@@ -93,11 +96,22 @@ def computed_placeholder(name: str, output: str) -> str:
     return f"[computed at deploy: {name}.{output}]"
 
 
+class MissingStackReference(RuntimeError):
+    """A StackReference the offline plan has no outputs for."""
+
+
 class _PlanMocks(pulumi.runtime.Mocks):
     """Every resource echoes its inputs as its state, with a deterministic id; outputs only a
-    provider can compute get a labelled placeholder."""
+    provider can compute get a labelled placeholder. A StackReference answers with the outputs
+    given for its stack (``--stack-reference NAME=FILE.json``), or stops the plan naming that
+    flag."""
+
+    def __init__(self, stack_references: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.stack_references = dict(stack_references or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            return self._stack_reference(args)
         state = dict(args.inputs)
         if args.resource_id and args.typ == "kubernetes:core/v1:Secret":
             # A Secret read at deploy time (vcluster's kubeconfig Secret): its data is unknowable.
@@ -107,13 +121,24 @@ class _PlanMocks(pulumi.runtime.Mocks):
             state.setdefault(output, computed_placeholder(args.name, output))
         return f"{args.name}-id", state
 
+    def _stack_reference(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        name = str(args.inputs.get("name") or args.resource_id or args.name)
+        if name not in self.stack_references:
+            given = ", ".join(sorted(self.stack_references)) or "none"
+            raise MissingStackReference(
+                f"the program reads StackReference {name!r}, whose outputs the offline plan cannot "
+                f"fetch; pass them with --stack-reference {name}=FILE.json (the JSON of 'pulumi stack "
+                f"output --json --stack {name}'; given: {given})"
+            )
+        return name, {"name": name, "outputs": dict(self.stack_references[name]), "secretOutputNames": []}
+
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return {}, []
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, recording: Recording) -> None:
-        super().__init__(_PlanMocks())
+    def __init__(self, recording: Recording, mocks: _PlanMocks) -> None:
+        super().__init__(mocks)
         self.recording = recording
         self._engine_urn: dict[str, str] = {}
         self._qualified_type: dict[str, str] = {}
@@ -201,15 +226,19 @@ def record_program(
     *,
     config: Mapping[str, str] | None = None,
     secret_keys: set[str] | frozenset[str] | None = None,
-    program: str = "__main__.py",
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Recording:
-    """Run ``program`` for ``stack`` and return everything it registered.
+    """Run the project's program for ``stack`` and return everything it registered.
 
-    ``config``/``secret_keys`` replace what the stack files say (tests use this to feed known
-    secrets); by default they come from Pulumi.yaml and Pulumi.<stack>.yaml.
+    As the Python language host does: the program is ``Pulumi.yaml``'s ``main`` (a file, or a
+    folder holding ``__main__.py``; default the project folder), run with the project folder as
+    the working directory and the program's folder first on ``sys.path`` (so it can import
+    modules beside it). ``config``/``secret_keys`` replace what the stack files say (tests feed
+    known secrets this way); ``stack_references`` answers StackReferences by stack name.
     """
     root = Path(project_dir).resolve()
     files = read_stack_files(root, stack)
+    program = _program(root, files.main)
     raw = dict(files.config if config is None else config)
     secrets = set(files.secret_keys if secret_keys is None else secret_keys)
     recording = Recording(project=files.project, stack=stack)
@@ -218,26 +247,34 @@ def record_program(
     asyncio.set_event_loop(loop)
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(raw, sorted(secrets))
-    monitor = _RecordingMonitor(recording)
+    mocks = _PlanMocks(stack_references)
+    monitor = _RecordingMonitor(recording, mocks)
     logger = logging.getLogger(f"airlock.plan.{stack}")
     logger.propagate = False
     handler = _WarningCollector(recording)
     logger.addHandler(handler)
     pulumi.runtime.set_mocks(
-        _PlanMocks(), project=files.project, stack=stack, preview=False, monitor=monitor, logger=logger
+        mocks, project=files.project, stack=stack, preview=False, monitor=monitor, logger=logger
     )
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> None:
-        runpy.run_path(str(root / program), run_name="__main__")
+        runpy.run_path(str(program), run_name="__main__")
 
     try:
-        with _working_directory(root), contextlib.redirect_stdout(io.StringIO()):
+        with (
+            _working_directory(root),
+            _program_path(program.parent),
+            contextlib.redirect_stdout(io.StringIO()),
+        ):
             try:
                 run()
             except pulumi.RunError as error:
                 raise PlanError(str(error), error.__cause__ or error, recording) from error
             except Exception as error:
+                cause = _missing_reference(error)
+                if cause is not None:
+                    raise PlanError(str(cause), cause, recording) from error
                 raise PlanError(f"{type(error).__name__}: {error}", error, recording) from error
             exports = getattr(pulumi_settings.get_root_resource(), "outputs", None)
             if exports:
@@ -252,3 +289,47 @@ def record_program(
         loop.close()
         asyncio.set_event_loop(None)
     return recording
+
+
+def _program(root: Path, main: str | None) -> Path:
+    target = (root / main).resolve() if main else root
+    program = target / "__main__.py" if target.is_dir() else target
+    if not program.is_file():
+        raise PlanError(
+            f"{program} does not exist: Pulumi.yaml's main (or the project folder) must hold the "
+            "program's __main__.py",
+            None,
+            Recording(project="", stack=""),
+        )
+    return program
+
+
+@contextlib.contextmanager
+def _program_path(directory: Path) -> Iterator[None]:
+    """The program's folder first on sys.path; afterwards its own modules are forgotten, so a
+    second program with a module of the same name (helpers.py) gets its own."""
+    before = set(sys.modules)
+    sys.path.insert(0, str(directory))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(directory))
+        for name in set(sys.modules) - before:
+            module_file = getattr(sys.modules[name], "__file__", None) or ""
+            if module_file.startswith(str(directory) + os.sep):
+                del sys.modules[name]
+
+
+def _missing_reference(error: BaseException | None) -> MissingStackReference | None:
+    """The MissingStackReference behind an error the SDK raised while reading a resource."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, MissingStackReference):
+            return error
+        if MissingStackReference.__name__ in str(error) or "--stack-reference" in str(error):
+            text = str(error)
+            start = text.find("the program reads StackReference")
+            return MissingStackReference(text[start:] if start >= 0 else text)
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None

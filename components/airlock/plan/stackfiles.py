@@ -31,6 +31,8 @@ class StackFiles:
     stack: str
     config: dict[str, str]
     secret_keys: frozenset[str]
+    main: str | None = None
+    """Pulumi.yaml ``main``: the program's file or folder, relative to the project."""
 
 
 def _replace_secure(value: Any) -> tuple[Any, bool]:
@@ -127,4 +129,7 @@ def read_stack_files(project_dir: str | Path, stack: str) -> StackFiles:
             f"stack {stack!r} is missing required configuration keys: {', '.join(sorted(missing))}; "
             f"set them in Pulumi.{stack}.yaml"
         )
-    return StackFiles(project=project, stack=stack, config=config, secret_keys=frozenset(secrets))
+    main = project_data.get("main")
+    if main is not None and not isinstance(main, str):
+        raise StackFilesError(f"{root / 'Pulumi.yaml'}: 'main' must be a path (found {main!r})")
+    return StackFiles(project=project, stack=stack, config=config, secret_keys=frozenset(secrets), main=main)
