@@ -8,6 +8,7 @@ not deploy that consumer (one policy serves several stacks).
 
 from __future__ import annotations
 
+from .consumers import CONSUMERS
 from .crossplane import images as crossplane
 from .gateway import images as gateway
 from .images.catalog import CatalogImage
@@ -15,10 +16,15 @@ from .images.reference import ImageReference, parse
 from .registry import images as registry
 from .vcluster import images as vcluster
 
+# Rooms whose components are not built yet still pin the images the policy must know.
+_WITHOUT_CONSUMER = (gateway.CATALOG, crossplane.CATALOG)
+
 __all__ = ["CATALOG", "VERSIONS", "CatalogImage", "catalog_image", "source_reference"]
 
 CATALOG: dict[str, CatalogImage] = {
-    image.name: image for room in (registry, vcluster, gateway, crossplane) for image in room.CATALOG
+    image.name: image
+    for images in (*(consumer.catalog for consumer in CONSUMERS), *_WITHOUT_CONSUMER)
+    for image in images
 }
 VERSIONS = {
     "registry": registry.VERSION,

