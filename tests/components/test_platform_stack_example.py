@@ -92,3 +92,20 @@ def test_a_bad_stack_reference_file_is_a_usage_error(tmp_path):
     assert result.exit_code == 2 and "expected a JSON object of outputs" in result.stderr
     result = plan("--stack-reference", "org/airlock/prod")
     assert result.exit_code == 2 and "expected NAME=FILE.json" in result.stderr
+
+
+def test_a_fresh_process_plans_the_project_twice():
+    """The program's own modules are forgotten after a run, but never the installed airlock
+    package (it lives below the project folder too, under components/)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from airlock.plan.engine import record_program\n"
+        f"print([len(record_program({str(ROOT)!r}, 'dev').resources) for _ in range(2)])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[19, 19]"

@@ -315,9 +315,19 @@ def _program_path(directory: Path) -> Iterator[None]:
     finally:
         sys.path.remove(str(directory))
         for name in set(sys.modules) - before:
-            module_file = getattr(sys.modules[name], "__file__", None) or ""
-            if module_file.startswith(str(directory) + os.sep):
+            if _found_in(sys.modules[name], name, directory):
                 del sys.modules[name]
+
+
+def _found_in(module: Any, name: str, directory: Path) -> bool:
+    """Whether ``module`` was imported from ``directory`` itself (``helpers.py``, a package
+    folder beside the program), not from another path entry below it (an installed package)."""
+    try:
+        relative = Path(getattr(module, "__file__", None) or "").resolve().relative_to(directory)
+    except ValueError:
+        return False
+    top = name.partition(".")[0]
+    return relative.parts[0] in (top, f"{top}.py") if relative.parts else False
 
 
 def _missing_reference(error: BaseException | None) -> MissingStackReference | None:
