@@ -8,8 +8,9 @@ Exports load on first use, so ``import airlock`` costs nothing until a name is u
 ``airlock`` command starts without pulumi or pydantic).
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 _EXPORTS = {
     # components and their arguments
@@ -59,12 +60,7 @@ if TYPE_CHECKING:
     from .vcluster.settings import TenantSettings, VClusterChart, VClusterSettings
 
 
-def __getattr__(name: str) -> Any:
-    target = _EXPORTS.get(name)
-    if target is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attribute = target.partition(":")
-    return getattr(import_module(f".{module}", __name__), attribute or name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

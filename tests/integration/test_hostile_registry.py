@@ -202,7 +202,7 @@ def test_a_sha512_pin_is_verified(hostile, test_ca):
     assert manifest.digest == digest and manifest.content == GOOD
 
 
-def _copy_with_cli(hostile, test_ca, tmp_path):
+def _copy_with_cli(hostile, test_ca, tmp_path, *extra: str):
     (tmp_path / "ca.pem").write_text(test_ca.certificate_pem)
     (tmp_path / "auth.json").write_text(render_dockerconfigjson({hostile.endpoint: LOGIN}))
     return run_cli(
@@ -214,6 +214,7 @@ def _copy_with_cli(hostile, test_ca, tmp_path):
         f"{hostile.endpoint}={tmp_path / 'ca.pem'}",
         "--authfile",
         str(tmp_path / "auth.json"),
+        *extra,
     )
 
 
@@ -241,17 +242,7 @@ def test_a_manifest_without_config_is_a_clear_error_from_images_copy(hostile, te
 
 def test_timeout_option_reaches_the_client(hostile, test_ca, tmp_path):
     hostile.behaviour = lambda handler: handler.hang()
-    (tmp_path / "ca.pem").write_text(test_ca.certificate_pem)
     started = time.monotonic()
-    result = run_cli(
-        "images",
-        "copy",
-        f"{hostile.endpoint}/team/app:1.0",
-        f"{hostile.endpoint}/team/copy:1.0",
-        "--ca-file",
-        f"{hostile.endpoint}={tmp_path / 'ca.pem'}",
-        "--timeout",
-        "1",
-    )
+    result = _copy_with_cli(hostile, test_ca, tmp_path, "--timeout", "1")
     assert result.exit_code == 1 and "no complete answer within 1 s" in result.stderr, result.output
     assert time.monotonic() - started < 3.0

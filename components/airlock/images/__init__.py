@@ -3,8 +3,9 @@
 Pure Python: nothing here imports pulumi, so the CLI, the components and the tests share it.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 # Exports load on first use: the OCI copy path needs only the reference grammar and should not
 # pay for pydantic (the policy) at start-up.
@@ -59,11 +60,7 @@ if TYPE_CHECKING:
     from .reference import ImageReference, InvalidReferenceError, parse
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f".{module}", __name__), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

@@ -2,8 +2,9 @@
 values, and the VirtualCluster component. Exports load on first use (the CLI and the config
 loader never import pulumi)."""
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "VirtualCluster": "component",
@@ -24,11 +25,7 @@ if TYPE_CHECKING:
     from .spec import tenant_values
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f".{module}", __name__), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
