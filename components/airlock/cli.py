@@ -608,12 +608,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .images.errors import PolicyError  # tiny: the lockfile's and the policy's errors
+
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
     except CliError as error:
         sys.stderr.write(f"error: {error}\n")
         return error.code
+    except PolicyError as error:  # e.g. images.lock unreadable or unwritable after loading
+        sys.stderr.write(f"error: {error}\n")
+        return 2
     return code
 
 

@@ -16,20 +16,20 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, Union, cast
+from typing import Any, Literal, TypeVar, Union, cast
 
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator, model_validator
 
 from . import kube
 from .catalog import CATALOG
 from .consumers import CONSUMERS, Consumer, StackFacts
-from .images.dockerconfig import registry_key
+from .images.dockerconfig import registry_key, username_field
 from .images.errors import PolicyError, PolicyErrors
 from .images.lock import Lockfile, LockfileUnreadable
 from .images.policy import ImagePolicy, canonical_reference
 from .images.table import ImageRequest, ImageTable, build_table
 from .model import StrictModel
-from .secrets import SECRET_MASK, is_secret_key, redact, secret_paths
+from .secrets import SECRET_MASK, is_secret_key, leaves, redact, scrub, secret_paths
 
 S = TypeVar("S", bound=StrictModel)
 
@@ -83,12 +83,7 @@ class RegistryLogin(StrictModel):
     @field_validator("username")
     @classmethod
     def _username(cls, value: str) -> str:
-        if ":" in value:
-            raise ValueError(
-                "a registry user name must not contain ':' (it separates user and password in the "
-                "pull secret's 'auth'); use the registry's user or robot-account name without ':'"
-            )
-        return value
+        return username_field(value)
 
 
 class StackConfig(StrictModel):
@@ -243,20 +238,35 @@ class ConfigProblem:
     fix: str = ""
 
     def __str__(self) -> str:
+        return self.render()
+
+    def render(self, known: Iterable[str] = ()) -> str:
+        """The problem as one line; ``known`` secret strings are scrubbed from everything but the
+        path (a path is made of key names and hosts)."""
         last = self.path.rstrip("]").rsplit(".", 1)[-1].rsplit("[", 1)[-1].strip('"')
-        text = f"{self.path}: {_show(redact(self.value, last))}: {self.reason}"
-        return f"{text}; {self.fix}" if self.fix else text
+        text = f"{_show(redact(self.value, last))}: {self.reason}"
+        return f"{self.path}: {scrub(f'{text}; {self.fix}' if self.fix else text, known)}"
+
+    @property
+    def key(self) -> str:
+        """The config key the path is under (``airlock:registry`` for ``airlock:registry.tls``)."""
+        return re.split(r"[.\[]", self.path, maxsplit=1)[0]
 
 
 class ConfigError(ValueError):
     """Every problem of a stack configuration; nothing may be registered when this is raised."""
 
-    def __init__(self, stack: str, problems: list[ConfigProblem]) -> None:
+    def __init__(
+        self, stack: str, problems: list[ConfigProblem], secrets: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        """``secrets``: config key -> the values under it, for the keys that are secret config.
+        A problem under such a key never quotes one of them (in its value, reason or fix)."""
         self.stack = stack
         self.problems = problems
+        hidden = {key: list(values) for key, values in (secrets or {}).items()}
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         lines = [f"stack {stack!r}: {count} in the airlock configuration; nothing was deployed:"]
-        lines += [f"  - {problem}" for problem in problems]
+        lines += [f"  - {problem.render(hidden.get(problem.key, ()))}" for problem in problems]
         super().__init__("\n".join(lines))
 
 
@@ -321,10 +331,31 @@ def _allowed_keys(location: tuple[object, ...]) -> list[str]:
     return []
 
 
+def _schema_words() -> frozenset[str]:
+    """Every ``Literal`` value in the stack model (``external``, ``flatten``…): never secrets."""
+    words: set[str] = set()
+    seen: set[type] = set()
+
+    def visit(annotation: Any) -> None:
+        origin = typing.get_origin(annotation)
+        if origin is Literal:
+            words.update(str(arg) for arg in typing.get_args(annotation))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in seen:
+            seen.add(annotation)
+            for info in annotation.model_fields.values():
+                visit(info.annotation)
+        for arg in typing.get_args(annotation):
+            visit(arg)
+
+    visit(_MODEL)
+    return frozenset(words)
+
+
 def _problem_from_pydantic(error: Any, secret_top_keys: set[str]) -> ConfigProblem:
     location = tuple(error["loc"])
     path = _render_path(location)
-    value = SECRET_MASK if location and location[0] in secret_top_keys else error.get("input")
+    given = error.get("input")
+    value = SECRET_MASK if location and location[0] in secret_top_keys else given
     kind = error["type"]
     message = str(error["msg"])
     if kind == "extra_forbidden":
@@ -354,7 +385,7 @@ def _problem_from_pydantic(error: Any, secret_top_keys: set[str]) -> ConfigProbl
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     reason, _, fix = message.partition("; ")
-    reason = reason.removeprefix(f"{value!r}: ")
+    reason = reason.removeprefix(f"{given!r}: ")
     if any(is_secret_key(part) for part in location):
         value = SECRET_MASK
     return ConfigProblem(path, value, reason, fix)
@@ -456,7 +487,12 @@ def _section_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[Co
                     )
                 )
         problems += [
-            ConfigProblem(_section_path(consumer, problem.path), problem.value, problem.reason, problem.fix)
+            ConfigProblem(
+                _section_path(consumer, problem.path),
+                SECRET_MASK if key in secret_keys else problem.value,
+                problem.reason,
+                problem.fix,
+            )
             for problem in consumer.problems(settings, facts)
         ]
     return problems
@@ -501,11 +537,18 @@ def load_stack_config(
     problems: list[ConfigProblem] = []
     data = _raw_to_data(raw, stack, problems)
     secret_top = {key.split(":", 1)[1] for key in secrets if key.startswith(f"{CONFIG_NAMESPACE}:")}
+    # Every value under a secret key (but the schema's own words: modes, layouts…) stays out of
+    # the messages about that key, wherever a check would quote it.
+    words = _schema_words()
+    hidden = {
+        f"{CONFIG_NAMESPACE}:{key}": [text for text in leaves(data.get(key)) if text not in words]
+        for key in secret_top
+    }
     try:
         config = _MODEL.model_validate(data)
     except ValidationError as error:
         problems += [_problem_from_pydantic(item, secret_top) for item in error.errors()]
-        raise ConfigError(stack, problems) from None
+        raise ConfigError(stack, problems, hidden) from None
     problems += _cross_checks(config, secrets)
 
     lock = Lockfile()
@@ -525,7 +568,7 @@ def load_stack_config(
         not_mirrored, problem = _read_verify_report(Path(project_dir) / config.verify_report, stack)
         problems += [problem] if problem else []
     if problems:
-        raise ConfigError(stack, problems)
+        raise ConfigError(stack, problems, hidden)
 
     policy = config.effective_policy()
     if ignore_lock:
@@ -543,10 +586,10 @@ def load_stack_config(
         problems = [
             _policy_problem(item, config.lock_file, config.workload_images) for item in error.problems
         ]
-        raise ConfigError(stack, problems) from None
+        raise ConfigError(stack, problems, hidden) from None
     problems = _table_checks(config, table) if not ignore_lock else []
     if problems:
-        raise ConfigError(stack, problems)
+        raise ConfigError(stack, problems, hidden)
     return LoadedConfig(
         stack=stack, config=config, lock=lock, table=table, secret_keys=secrets, not_mirrored=not_mirrored
     )

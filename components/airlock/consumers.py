@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
+from .kube import ObjectKey
 from .model import StrictModel
 
 if TYPE_CHECKING:
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["CONSUMERS", "Consumer", "ObjectKey", "Problem", "StackFacts"]
 
 S = TypeVar("S", bound=StrictModel)
-
-ObjectKey = tuple[str, str, str, str]
-"""(apiVersion, kind, namespace, name) of a Kubernetes object; namespace '' if cluster-scoped."""
 
 
 @dataclass(frozen=True)

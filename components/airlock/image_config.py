@@ -39,7 +39,7 @@ from .images.lock import Lockfile
 from .images.policy import ImagePolicy, ResolvedImage
 from .images.reference import parse
 from .images.table import ANY_NAMESPACE, ImageRequest, ImageTable, build_table
-from .resources import MANAGED_BY, as_secret, claim_objects
+from .resources import MANAGED_BY, as_secret, claim_objects, cluster_of
 
 __all__ = ["ImageConfig", "ImageConfigArgs", "RegistryLoginInput", "as_secret"]
 
@@ -114,6 +114,11 @@ def _table(args: ImageConfigArgs) -> ImageTable:
             pull_secret_name=args.pull_secret_name,
             known_names=CATALOG,
         )
+    if args.requests or args.lock != Lockfile() or args.policy != ImagePolicy():
+        raise ValueError(
+            "ImageConfigArgs: give either table (already resolved) or policy/requests/lock to resolve, "
+            "not both: the table would be used and the others ignored"
+        )
     needed = {registry for registries in args.table.secret_registries.values() for registry in registries}
     missing = sorted(needed - set(args.credentials))
     if missing or args.table.pull_secret_name != args.pull_secret_name:
@@ -145,6 +150,7 @@ class ImageConfig(pulumi.ComponentResource):
                 ("v1", "Secret", namespace, args.pull_secret_name)
                 for namespace in self.table.secret_registries
             ],
+            cluster_of(opts),
         )
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in self.table.warnings:

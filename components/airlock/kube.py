@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 __all__ = [
     "DNS_LABEL",
+    "ObjectKey",
     "dns_label",
     "dns_name",
     "dns_subdomain",
@@ -24,6 +25,9 @@ __all__ = [
     "network_cidr",
     "slug",
 ]
+
+ObjectKey = tuple[str, str, str, str]
+"""(apiVersion, kind, namespace, name) of a Kubernetes object; namespace '' if cluster-scoped."""
 
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -104,8 +108,12 @@ def network_cidr(value: str) -> str:
         ) from None
     if "/" not in value:
         raise ValueError(f"{value!r} has no prefix length; write {network.with_prefixlen!r}")
-    if str(network) != value:
-        raise ValueError(f"{value!r} has host bits set; write {network.with_prefixlen!r}")
+    if network.with_prefixlen != value:
+        try:
+            ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            raise ValueError(f"{value!r} has host bits set; write {network.with_prefixlen!r}") from None
+        raise ValueError(f"{value!r} is not in canonical form; write {network.with_prefixlen!r}")
     return value
 
 

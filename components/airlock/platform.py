@@ -28,7 +28,7 @@ from .config import LoadedConfig
 from .consumers import Consumer
 from .image_config import ImageConfig, ImageConfigArgs, RegistryLoginInput
 from .model import StrictModel
-from .resources import MANAGED_BY, as_secret, claim_objects
+from .resources import MANAGED_BY, as_secret, claim_objects, cluster_of
 
 __all__ = ["Platform", "PlatformArgs"]
 
@@ -66,17 +66,22 @@ class Platform(pulumi.ComponentResource):
         config = loaded.config
         sections = config.sections()
         namespaces = sorted((ns, spec) for ns, spec in config.all_namespaces().items())
-        # Every object this platform creates, claimed before anything registers.
+        # Every object this platform creates, claimed before anything registers (its children
+        # claim the same objects again, as the same owners, on the same cluster).
+        cluster = cluster_of(opts)
         claim_objects(
-            f"{TYPE_TOKEN} {name}", [("v1", "Namespace", "", ns) for ns, spec in namespaces if spec.create]
+            f"{TYPE_TOKEN} {name}",
+            [("v1", "Namespace", "", ns) for ns, spec in namespaces if spec.create],
+            cluster,
         )
         claim_objects(
             f"airlock:index:ImageConfig {name}-images",
             [("v1", "Secret", ns, config.pull_secret_name) for ns in loaded.table.secret_registries],
+            cluster,
         )
         for consumer, settings in sections:
             for owner, keys in consumer.claims(settings, name).items():
-                claim_objects(owner, keys)
+                claim_objects(owner, keys, cluster)
         super().__init__(TYPE_TOKEN, name, None, opts)
 
         labels = {"airlock/environment": config.environment}
@@ -104,15 +109,12 @@ class Platform(pulumi.ComponentResource):
         self.image_config = ImageConfig(
             f"{name}-images",
             ImageConfigArgs(
-                policy=config.effective_policy(),
-                requests=config.image_requests(),
-                lock=loaded.lock,
+                table=loaded.table,
                 credentials=logins,
                 pull_secret_name=config.pull_secret_name,
                 labels=labels,
                 namespace_resources=namespace_resources,
                 not_mirrored=loaded.not_mirrored,
-                table=loaded.table,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -11,10 +11,12 @@ registers nothing at all.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pulumi
+
+from .kube import ObjectKey
 
 __all__ = [
     "MANAGED_BY",
@@ -22,13 +24,11 @@ __all__ = [
     "ObjectKey",
     "as_secret",
     "claim_objects",
+    "cluster_of",
     "describe",
 ]
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "airlock"}
-
-ObjectKey = tuple[str, str, str, str]
-"""(apiVersion, kind, namespace, name); namespace is '' for cluster-scoped objects."""
 
 
 def as_secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -42,8 +42,11 @@ class DuplicateObjectError(ValueError):
     """Two components would create the same Kubernetes object."""
 
 
-_BY_RUN: weakref.WeakKeyDictionary[Any, dict[ObjectKey, str]] = weakref.WeakKeyDictionary()
-_WITHOUT_STACK: dict[ObjectKey, str] = {}
+Claim = tuple[str, ObjectKey]
+"""(the cluster: its Kubernetes provider, the object)."""
+
+_BY_RUN: weakref.WeakKeyDictionary[Any, dict[Claim, str]] = weakref.WeakKeyDictionary()
+_WITHOUT_STACK: dict[Claim, str] = {}
 
 
 def describe(key: ObjectKey) -> str:
@@ -51,7 +54,23 @@ def describe(key: ObjectKey) -> str:
     return f"{kind} {namespace + '/' if namespace else ''}{name} ({api_version})"
 
 
-def _claims() -> dict[ObjectKey, str]:
+def cluster_of(opts: pulumi.ResourceOptions | None) -> str:
+    """The cluster a component's objects go to: the Kubernetes provider in its options, or its
+    parent's, else the default provider (objects on two clusters never collide)."""
+    if opts is None:
+        return "default provider"
+    candidates: list[Any] = [opts.provider] if opts.provider is not None else []
+    providers: Any = opts.providers
+    candidates += list(providers.values()) if isinstance(providers, Mapping) else list(providers or [])
+    parent_providers = getattr(opts.parent, "_providers", None) or {}
+    candidates.append(parent_providers.get("kubernetes"))
+    for provider in candidates:
+        if provider is not None and getattr(provider, "package", None) == "kubernetes":
+            return f"provider {getattr(provider, '_name', id(provider))}"
+    return "default provider"
+
+
+def _claims() -> dict[Claim, str]:
     root = pulumi.runtime.settings.get_root_resource()
     if root is None:
         return _WITHOUT_STACK
@@ -61,17 +80,20 @@ def _claims() -> dict[ObjectKey, str]:
     return claims
 
 
-def claim_objects(owner: str, keys: Iterable[ObjectKey]) -> None:
-    """Record that ``owner`` (``"<type token> <name>"``) creates ``keys``; refuse objects another
-    owner already claimed, naming both. Nothing is recorded when any key conflicts."""
+def claim_objects(owner: str, keys: Iterable[ObjectKey], cluster: str = "default provider") -> None:
+    """Record that ``owner`` (``"<type token> <name>"``) creates ``keys`` on ``cluster``
+    (:func:`cluster_of`); refuse objects another owner already claimed there, naming both.
+    Nothing is recorded when any key conflicts."""
     claims = _claims()
-    wanted = list(dict.fromkeys(keys))
-    conflicts = [(key, claims[key]) for key in wanted if claims.get(key, owner) != owner]
+    wanted = [(cluster, key) for key in dict.fromkeys(keys)]
+    conflicts = [
+        (key, claims[(cluster, key)]) for _, key in wanted if claims.get((cluster, key), owner) != owner
+    ]
     if conflicts:
         lines = [f"{describe(key)} is created by both {other} and {owner}" for key, other in conflicts]
         raise DuplicateObjectError(
             "; ".join(lines) + ": one Kubernetes object can have one owner. Give one of them another name or "
             "namespace (e.g. ImageConfigArgs.pull_secret_name), or let one component create it"
         )
-    for key in wanted:
-        claims[key] = owner
+    for claim in wanted:
+        claims[claim] = owner

@@ -15,10 +15,10 @@ one, exactly as clear ``registryCredentials`` passwords are.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["SECRET_MASK", "is_secret_key", "is_secret_value", "redact", "secret_paths"]
+__all__ = ["SECRET_MASK", "is_secret_key", "is_secret_value", "leaves", "redact", "scrub", "secret_paths"]
 
 SECRET_MASK = "[secret]"
 
@@ -38,6 +38,13 @@ _SECRET_WORDS = (
 )
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:[^\s/@]+@")
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_URL_PASSWORD_PART = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*:)[^\s/@'\"]+@")
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.DOTALL
+)
+MIN_SCRUBBED = 4
+"""Shorter secret strings are not searched for in messages (they would match ordinary words);
+such values still never appear as a problem's value, which is masked by its key."""
 
 
 def is_secret_key(key: object) -> bool:
@@ -66,11 +73,46 @@ def redact(value: Any, key: object = None) -> Any:
     return value
 
 
+def _holds_value(value: Any) -> bool:
+    """A credential could be in it: a non-empty string or a number (not a flag), or a container
+    holding one (``password: {value: …}``, ``token: ["…"]``)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (str, int, float)):
+        return value != ""
+    if isinstance(value, dict):
+        return any(_holds_value(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_value(item) for item in value)
+    return False
+
+
+def leaves(value: Any) -> Iterator[str]:
+    """Every scalar inside ``value`` as text (what a secret config value could leak as)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from leaves(item)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def scrub(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with every known secret string (at least :data:`MIN_SCRUBBED` characters), every
+    password inside a URL and every PEM private key replaced by ``[secret]`` (for messages)."""
+    for secret in sorted({item for item in known if len(item) >= MIN_SCRUBBED}, key=len, reverse=True):
+        text = text.replace(secret, SECRET_MASK)
+    text = _URL_PASSWORD_PART.sub(lambda match: f"{match.group(1)}{SECRET_MASK}@", text)
+    return _PRIVATE_KEY_BLOCK.sub(SECRET_MASK, text)
+
+
 def secret_paths(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
-    """Paths of the non-empty string values under secret-shaped keys, and of secret-shaped strings."""
+    """Paths of the values under secret-shaped keys, and of secret-shaped strings."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if is_secret_key(key) and isinstance(item, str) and item:
+            if is_secret_key(key) and _holds_value(item):
                 yield (*path, str(key))
             else:
                 yield from secret_paths(item, (*path, str(key)))

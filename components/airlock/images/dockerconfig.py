@@ -28,23 +28,33 @@ __all__ = [
     "parse_dockerconfigjson",
     "registry_key",
     "render_dockerconfigjson",
+    "username_field",
 ]
 
 DOCKER_HUB_LEGACY_KEY = "https://index.docker.io/v1/"
 
 
 def check_username(username: str) -> str:
-    """A registry user name that fits ``auth`` (base64 of ``user:password``)."""
+    """A registry user name that fits ``auth`` (base64 of ``user:password``) and htpasswd: the one
+    rule every login goes through (stack config, the registry's own user, ImageConfig)."""
     if not username:
         raise PolicyError("username", username, "must not be empty", "set the registry user")
     if ":" in username:
         raise PolicyError(
             "username",
             username,
-            "must not contain ':' (it separates user and password in 'auth')",
-            "use a user name without ':'",
+            "must not contain ':' (it separates user and password in 'auth' and in htpasswd)",
+            "use the registry's user or robot-account name without ':'",
         )
     return username
+
+
+def username_field(username: str) -> str:
+    """:func:`check_username` for a pydantic validator (a ValueError reading ``why; fix``)."""
+    try:
+        return check_username(username)
+    except PolicyError as error:
+        raise ValueError(f"{error.reason}; {error.fix}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -334,13 +334,27 @@ class Lockfile:
         holds the lock for as long as its temporary file exists). Nothing is written when the
         content does not change."""
         target = Path(path)
-        with _file_lock(target):
-            for stale in target.parent.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}"):
-                stale.unlink(missing_ok=True)
-            old = cls.load(target)
-            new = change(old)
-            if new != old or not target.exists():
-                new.write(target)
+        try:
+            with _file_lock(target):
+                return cls._update_locked(target, change)
+        except OSError as error:
+            raise LockfileUnreadable(
+                "images.lock",
+                str(target),
+                f"cannot be written ({error.strerror or error})",
+                "check that its folder exists and is writable",
+            ) from None
+
+    @classmethod
+    def _update_locked(
+        cls, target: Path, change: Callable[[Lockfile], Lockfile]
+    ) -> tuple[Lockfile, Lockfile]:
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+        old = cls.load(target)
+        new = change(old)
+        if new != old or not target.exists():
+            new.write(target)
         return old, new
 
     # -- checks --------------------------------------------------------------------------

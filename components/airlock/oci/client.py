@@ -18,8 +18,9 @@ Behaviour (distribution spec and the measured quirks in ``shared/notes/registry-
   realm, a storage redirect for a blob) are trusted by the system roots plus that CA bundle
   and never receive the registry's credentials;
 - **no downgrade**: for a registry not declared insecure, every URL the client is sent to (a
-  redirect, an upload ``Location``, a token realm) must be ``https://``; the login is only ever
-  sent to the registry itself, over the scheme it was declared with;
+  redirect, an upload ``Location``, a token realm) must be ``https://``. The login goes to the
+  registry itself over the scheme it was declared with, and to its token realm — over plain
+  HTTP only when the realm's own host is declared insecure (or is the registry itself);
 - redirects are followed for reads (GET, HEAD), at most five;
 - manifests are requested with every OCI and Docker manifest/index media type in ``Accept``,
   read up to :data:`MAX_MANIFEST_BYTES`, verified against their digest (sha256, sha384 or
@@ -217,7 +218,7 @@ def _context(ca_bundle: str | None, *, system: bool) -> ssl.SSLContext:
 
 def _discard(response: urllib3.BaseHTTPResponse) -> None:
     """Done with ``response``: give the connection back without reading an unbounded body."""
-    with contextlib.suppress(TransportError, OSError):
+    with contextlib.suppress(TransportError, OSError, ValueError):
         length = int(response.headers.get("Content-Length") or -1)
         if 0 <= length <= 65536:
             response.drain_conn()
@@ -260,20 +261,21 @@ class _Watchdog:
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
-        self._watched: dict[int, tuple[socket.socket, Deadline]] = {}
+        self._watched: dict[tuple[int, int], tuple[socket.socket, Deadline]] = {}
         self._thread: threading.Thread | None = None
 
     def watch(self, sock: socket.socket, deadline: Deadline) -> None:
         with self._condition:
-            self._watched[id(sock)] = (sock, deadline)
+            self._watched[(id(sock), id(deadline))] = (sock, deadline)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="airlock-deadlines", daemon=True)
                 self._thread.start()
             self._condition.notify()
 
-    def forget(self, sock: socket.socket) -> None:
+    def forget(self, sock: socket.socket, deadline: Deadline) -> None:
+        """Stop watching ``sock`` for ``deadline`` only (another request may have it by now)."""
         with self._condition:
-            self._watched.pop(id(sock), None)
+            self._watched.pop((id(sock), id(deadline)), None)
 
     def _run(self) -> None:
         with self._condition:
@@ -305,7 +307,7 @@ class _WatchedConnection:
         super().request(*args, **kwargs)  # type: ignore[misc]
         if deadline is not None and self.sock is not None:
             _WATCHDOG.watch(self.sock, deadline)
-            _CURRENT.sockets.append(self.sock)
+            _CURRENT.sockets.append((self.sock, deadline))
 
 
 class _Connection(_WatchedConnection, HTTPConnection):
@@ -333,8 +335,8 @@ def _guarded(deadline: Deadline) -> Iterator[None]:
     try:
         yield
     finally:
-        for sock in _CURRENT.sockets:
-            _WATCHDOG.forget(sock)
+        for sock, watched in _CURRENT.sockets:
+            _WATCHDOG.forget(sock, watched)
         _CURRENT.deadline, _CURRENT.sockets = saved
 
 
@@ -350,6 +352,7 @@ def read_capped(response: urllib3.BaseHTTPResponse, limit: int, deadline: Deadli
         deadline.check(what)
         chunk = response.read1(65536, decode_content=False)
         if not chunk:
+            deadline.check(what)  # the watchdog's shutdown also ends a body without a length
             break
         total += len(chunk)
         if total > limit:
@@ -479,6 +482,16 @@ class RegistryClient:
         if not auth.realm:
             raise RegistryError(f"{registry}: bearer challenge without a realm")
         self._check_scheme(registry, auth.realm, "its token realm")
+        realm_host = urlsplit(auth.realm).netloc
+        other_host = realm_host != API_HOSTS.get(registry, registry)
+        if urlsplit(auth.realm).scheme != "https" and other_host and not self._insecure(realm_host):
+            # The login goes to the realm: over plain HTTP only to a host declared insecure itself,
+            # not to any host an insecure registry names.
+            raise RegistryError(
+                f"{registry}: its token realm {auth.realm.split('?')[0]!r} is plain HTTP on another "
+                f"host; refusing to send the login there. Declare {realm_host} insecure too "
+                "(images.registries / --insecure) if that is really intended"
+            )
         params = {"scope": scope} if scope else {}
         if auth.service:
             params["service"] = auth.service
@@ -498,7 +511,7 @@ class RegistryClient:
                     timeout=self._socket_timeout(deadline),
                 )
                 body = read_capped(response, MAX_TOKEN_BYTES, deadline, f"{registry}: the {what} answer")
-                response.release_conn()
+            response.release_conn()  # after the guard forgot the socket: another request may take it
         except _TooLarge as error:
             raise RegistryError(f"{error}; refusing it") from None
         except (TransportError, OSError, _DeadlineExceeded) as error:
@@ -641,7 +654,7 @@ class RegistryClient:
             with _guarded(deadline):
                 response = self.open(method, registry, url, deadline=deadline, **options)
                 data = b"" if method == "HEAD" else read_capped(response, limit, deadline, what)
-                response.release_conn()
+            response.release_conn()  # after the guard forgot the socket: another request may take it
         except _TooLarge as error:
             raise RegistryError(f"{registry}: {error}; refusing it") from None
         except (_DeadlineExceeded, TransportError, OSError) as error:
@@ -684,7 +697,7 @@ class RegistryClient:
             complete = True
         finally:
             if sock is not None:
-                _WATCHDOG.forget(sock)
+                _WATCHDOG.forget(sock, deadline)
             if not complete:  # the connection still holds unread bytes: drop it
                 response.close()
             response.release_conn()
@@ -864,7 +877,13 @@ class RegistryClient:
             expect=(202,),
             what=f"start upload to {destination.path}",
         )
-        location = start.headers["Location"]
+        location = start.headers.get("Location")
+        if not location:
+            chunks.close()
+            raise RegistryError(
+                f"{destination.domain}: starting an upload to {destination.path} answered 202 without a "
+                "Location header; the registry does not follow the distribution API"
+            )
         upload = Deadline(self.deadline_seconds)
         sent = 0
 

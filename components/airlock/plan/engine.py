@@ -168,6 +168,14 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self._qualified_type[mock_urn] = qualified
         if inputs is None:
             return
+        if engine_urn in self._by_engine_urn:
+            # The engine refuses this too ("Duplicate resource URN"), but only half-way through.
+            raise PlanError(
+                f"two resources have the URN {engine_urn}; the Pulumi engine refuses a duplicate "
+                "URN: give one of them another name",
+                None,
+                self.recording,
+            )
         resource = RecordedResource(
             urn=engine_urn,
             type=request.type,

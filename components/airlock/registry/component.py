@@ -34,7 +34,7 @@ import pulumi_tls as tls
 
 from ..images.dockerconfig import RegistryCredential, render_dockerconfigjson
 from ..images.policy import ImagePolicy, ResolvedImage, resolve
-from ..resources import MANAGED_BY, as_secret, claim_objects
+from ..resources import MANAGED_BY, as_secret, claim_objects, cluster_of
 from . import spec
 from .images import CATALOG, IMAGE
 from .settings import RegistrySettings
@@ -94,10 +94,8 @@ class PrivateRegistry(pulumi.ComponentResource):
         self, name: str, args: PrivateRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         settings = args.settings
-        if settings.mode == "external" and not settings.password:
-            raise ValueError(f"PrivateRegistry {name!r}: mode 'external' needs settings.password")
         image, pull_secrets = _own_image(args)
-        claim_objects(f"{TYPE_TOKEN} {name}", spec.object_keys(settings))
+        claim_objects(f"{TYPE_TOKEN} {name}", spec.object_keys(settings), cluster_of(opts))
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._name = name
         self._settings = settings

@@ -28,10 +28,6 @@ class RegistryConsumer(Consumer[RegistrySettings]):
 
     def problems(self, settings: RegistrySettings, facts: StackFacts) -> list[Problem]:
         problems = []
-        if settings.mode == "external" and not settings.password:
-            problems.append(
-                Problem(("password",), None, "mode 'external' needs the registry's password or token")
-            )
         if settings.mode == "in-cluster" and settings.namespace not in facts.namespaces:
             problems.append(
                 Problem(

@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .. import kube
+from ..images.dockerconfig import username_field
 from ..images.policy import RegistryTrust, split_location
 from ..model import StrictModel
 
@@ -257,12 +258,7 @@ class RegistrySettings(StrictModel):
     @field_validator("username")
     @classmethod
     def _username(cls, value: str) -> str:
-        if not value or ":" in value:
-            raise ValueError(
-                "the registry user name must be non-empty and must not contain ':' (it separates user "
-                "and password in htpasswd and in pull secrets)"
-            )
-        return value
+        return username_field(value)
 
     @field_validator("host")
     @classmethod
@@ -321,6 +317,16 @@ class RegistrySettings(StrictModel):
         duplicates = sorted({upstream for upstream in upstreams if upstreams.count(upstream) > 1})
         if duplicates:
             raise ValueError(f"caches: {', '.join(duplicates)} appear twice; one cache per upstream")
+        by_slug: dict[str, str] = {}
+        for upstream in upstreams:
+            other = by_slug.setdefault(slug(upstream), upstream)
+            if other != upstream:
+                raise ValueError(
+                    f"caches: {other} and {upstream} would both be named {slug(upstream)} (host, Service, "
+                    "Deployment); keep one of them, or cache one through the other's remoteUrl"
+                )
+        if self.mode == "external" and not self.password:
+            raise ValueError("mode 'external' needs password: the registry's password or token")
         for upstream in self.proxy_projects:
             split_location(upstream, "a proxyProjects upstream")
         return self

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..resources import as_secret, claim_objects
+from ..resources import as_secret, claim_objects, cluster_of
+from ..secrets import secret_paths
 from .images import BACKGROUND_PROXY, own_images
 from .settings import TenantSettings, VClusterChart
-from .spec import TYPE_TOKEN, connect_commands, release_key, tenant_values, translate_map
+from .spec import TYPE_TOKEN, connect_commands, object_keys, tenant_values, translate_map
 
 if TYPE_CHECKING:
     from ..image_config import ImageConfig
@@ -58,7 +59,9 @@ class VirtualClusterArgs:
     """The host namespace's resource, when the same program creates it."""
     secret_values: bool = False
     """The tenant's ``values`` came from secret config: the chart values are passed as a secret
-    (Pulumi then keeps them encrypted in state and masked in previews)."""
+    (Pulumi then keeps them encrypted in state and masked in previews). They are anyway when
+    ``values`` holds anything password-shaped (``airlock.secrets``: a ``password``/``token``
+    key, a URL with a password, a PEM private key)."""
 
 
 class VirtualCluster(pulumi.ComponentResource):
@@ -87,7 +90,7 @@ class VirtualCluster(pulumi.ComponentResource):
             translate_map(resolved[image] for image in translate),
         )
         proxy = str(images.resolved(BACKGROUND_PROXY, None).final)
-        claim_objects(f"{TYPE_TOKEN} {name}", [release_key(tenant)])
+        claim_objects(f"{TYPE_TOKEN} {name}", object_keys(tenant), cluster_of(opts))
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.namespace = namespace
         for warning in warnings:
@@ -97,7 +100,7 @@ class VirtualCluster(pulumi.ComponentResource):
         # Values from secret config may hold credentials anywhere (a database dataSource...):
         # the whole input is secret then (Pulumi's secretness covers a top-level input anyway).
         values: pulumi.Input[dict[str, Any]] = self.values
-        if args.secret_values and tenant.values:
+        if tenant.values and (args.secret_values or any(secret_paths(tenant.values))):
             values = pulumi.Output.secret(self.values)
         chart = k8s.helm.v4.Chart(
             f"{name}-chart",

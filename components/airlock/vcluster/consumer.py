@@ -9,7 +9,7 @@ from ..consumers import Consumer, ObjectKey, Problem, StackFacts
 from ..images.table import ImageRequest, ImageTable
 from .images import CATALOG, image_requests
 from .settings import VClusterSettings
-from .spec import TYPE_TOKEN, pinning_problems, release_key, structure_problems
+from .spec import TYPE_TOKEN, object_keys, pinning_problems, structure_problems
 
 __all__ = ["VCLUSTER", "VClusterConsumer"]
 
@@ -45,7 +45,7 @@ class VClusterConsumer(Consumer[VClusterSettings]):
         ]
 
     def claims(self, settings: VClusterSettings, platform: str) -> dict[str, list[ObjectKey]]:
-        return {f"{TYPE_TOKEN} {platform}-vcluster-{t.name}": [release_key(t)] for t in settings.tenants}
+        return {f"{TYPE_TOKEN} {platform}-vcluster-{t.name}": object_keys(t) for t in settings.tenants}
 
 
 VCLUSTER = VClusterConsumer()

@@ -33,6 +33,7 @@ from ..images.errors import PolicyError
 from ..images.formats import full, pull_secret_objects
 from ..images.policy import ResolvedImage
 from ..images.reference import parse
+from ..kube import ObjectKey
 from .settings import SyncSettings, TenantSettings
 
 __all__ = [
@@ -41,9 +42,9 @@ __all__ = [
     "check_tenant",
     "connect_commands",
     "image_spellings",
+    "object_keys",
     "pinning_problems",
     "registry_repository_tag",
-    "release_key",
     "structure_problems",
     "tenant_problems",
     "tenant_values",
@@ -299,9 +300,16 @@ def tenant_values(
 TYPE_TOKEN = "airlock:index:VirtualCluster"
 
 
-def release_key(tenant: TenantSettings) -> tuple[str, str, str, str]:
-    """The chart release a tenant installs, as an object key: two tenants cannot share one."""
-    return ("helm.sh/v4", "Chart", tenant.host_namespace, tenant.name)
+def object_keys(tenant: TenantSettings) -> list[ObjectKey]:
+    """Objects a tenant's chart release creates that another component could also create: the
+    release itself, and the Service and StatefulSet named after it in the host namespace
+    (v0.36.1 ``chart/templates/service.yaml`` and ``statefulset.yaml``: ``{{ .Release.Name }}``)."""
+    namespace = tenant.host_namespace
+    return [
+        ("helm.sh/v4", "Chart", namespace, tenant.name),
+        ("v1", "Service", namespace, tenant.name),
+        ("apps/v1", "StatefulSet", namespace, tenant.name),
+    ]
 
 
 def connect_commands(tenant: TenantSettings, proxy_image: str) -> dict[str, str]:
