@@ -23,11 +23,14 @@ _EXPORTS = {
     "PrivateRegistryArgs": "registry.component",
     "VirtualCluster": "vcluster.component",
     "VirtualClusterArgs": "vcluster.component",
+    "Gateway": "gateway.component",
+    "GatewayArgs": "gateway.component",
     # settings (the stack sections, usable in code)
     "RegistrySettings": "registry.settings",
     "TenantSettings": "vcluster.settings",
     "VClusterChart": "vcluster.settings",
     "VClusterSettings": "vcluster.settings",
+    "GatewaySettings": "gateway.settings",
     "StackConfig": "config",
     "LoadedConfig": "config",
     "ConfigError": "config",
@@ -42,10 +45,14 @@ _EXPORTS = {
     # each room's image requests (what to ask an ImageConfig for)
     "registry_image_requests": "registry.images:image_requests",
     "vcluster_image_requests": "vcluster.images:image_requests",
+    "gateway_image_requests": "gateway.images:image_requests",
 }
 
 if TYPE_CHECKING:
     from .config import ConfigError, LoadedConfig, StackConfig, load_stack_config
+    from .gateway.component import Gateway, GatewayArgs
+    from .gateway.images import image_requests as gateway_image_requests
+    from .gateway.settings import GatewaySettings
     from .image_config import ImageConfig, ImageConfigArgs, RegistryLoginInput
     from .images.lock import Lockfile
     from .images.policy import ImagePolicy, ResolvedImage
@@ -66,6 +73,9 @@ __getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "ConfigError",
     "DuplicateObjectError",
+    "Gateway",
+    "GatewayArgs",
+    "GatewaySettings",
     "ImageConfig",
     "ImageConfigArgs",
     "ImagePolicy",
@@ -86,6 +96,7 @@ __all__ = [
     "VClusterSettings",
     "VirtualCluster",
     "VirtualClusterArgs",
+    "gateway_image_requests",
     "load_stack_config",
     "registry_image_requests",
     "vcluster_image_requests",

@@ -29,6 +29,9 @@ class Assembly:
     """Labels every object gets (``airlock/environment``)."""
     image_config: ImageConfig | None = None
     """None while the consumers that supply logins are composed (they come first)."""
+    composed: Mapping[str, Composed] = field(default_factory=dict)
+    """What the consumers composed before this one built, by consumer key (a gateway inside a
+    vcluster tenant finds the tenant's component here)."""
 
     def child(self, *depends: pulumi.Resource | None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent, depends_on=[d for d in depends if d is not None])

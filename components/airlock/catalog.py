@@ -17,7 +17,7 @@ from .registry import images as registry
 from .vcluster import images as vcluster
 
 # Rooms whose components are not built yet still pin the images the policy must know.
-_WITHOUT_CONSUMER = (gateway.CATALOG, crossplane.CATALOG)
+_WITHOUT_CONSUMER = (crossplane.CATALOG,)
 
 __all__ = ["CATALOG", "VERSIONS", "CatalogImage", "catalog_image", "source_reference"]
 

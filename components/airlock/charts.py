@@ -54,11 +54,13 @@ class ChartSource(StrictModel):
     def is_oci(self) -> bool:
         return self.repository.startswith("oci://")
 
-    def location(self) -> ChartLocation:
-        """Where ``helm.v4.Chart`` fetches the chart: an OCI reference, or a name in a repository."""
+    def location(self, chart: str | None = None) -> ChartLocation:
+        """Where ``helm.v4.Chart`` fetches the chart (or ``chart``, another chart published beside
+        it in the same repository and version): an OCI reference, or a name in a repository."""
+        name = chart or self.chart
         if self.is_oci:
-            return ChartLocation(f"{self.repository}/{self.chart}", self.version, None, self.insecure)
-        return ChartLocation(self.chart, self.version, self.repository, False)
+            return ChartLocation(f"{self.repository}/{name}", self.version, None, self.insecure)
+        return ChartLocation(name, self.version, self.repository, False)
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,7 @@ class StackConfig(StrictModel):
             workload_sources={name: workload.image for name, workload in self.workload_images.items()},
             credential_hosts=frozenset(self.registry_credentials),
             secret_keys=secret_keys,
+            sections={consumer.key: settings for consumer, settings in self.sections()},
         )
 
     def image_requests(self) -> list[ImageRequest]:

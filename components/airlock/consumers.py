@@ -51,6 +51,9 @@ class StackFacts:
     """Hosts of airlock:registryCredentials."""
     secret_keys: frozenset[str] = field(default_factory=frozenset)
     """Config keys (``airlock:<key>``) that are secret config values."""
+    sections: Mapping[str, StrictModel] = field(default_factory=dict)
+    """The other configured consumers' settings by key (a gateway inside a vcluster tenant
+    reads the tenant's host namespace)."""
 
 
 class Consumer(Generic[S]):
@@ -100,12 +103,14 @@ class Consumer(Generic[S]):
 
 
 def _consumers() -> tuple[Consumer[StrictModel], ...]:
+    from .gateway.consumer import GATEWAY
     from .registry.consumer import REGISTRY
     from .vcluster.consumer import VCLUSTER
 
-    return (REGISTRY, VCLUSTER)  # type: ignore[return-value]
+    return (REGISTRY, VCLUSTER, GATEWAY)  # type: ignore[return-value]
 
 
 CONSUMERS: tuple[Consumer[StrictModel], ...] = _consumers()
 """Every room a stack can configure, in composition order (the registry first: it completes the
-policy and supplies the login every other consumer's pull secret needs)."""
+policy and supplies the login every other consumer's pull secret needs; vcluster before the
+gateway, which can be deployed inside a tenant)."""

@@ -173,11 +173,14 @@ class ImageConfig(pulumi.ComponentResource):
         self.unmirrored = pulumi.Output.from_input(unmirrored)
         secret_names: dict[str, str] = {}
         self.secrets: dict[str, pulumi.Resource] = {}
+        self._name, self._pull_secret_name, self._labels = name, args.pull_secret_name, dict(args.labels)
+        self._payloads: dict[str, pulumi.Output[str]] = {}
         for namespace, registries in self.table.secret_registries.items():
             logins: list[pulumi.Input[str]] = []
             for registry in registries:
                 logins += [args.credentials[registry].username, args.credentials[registry].password]
             depends = [args.namespace_resources[namespace]] if namespace in args.namespace_resources else []
+            self._payloads[namespace] = _secret_payload(registries, logins)
             self.secrets[namespace] = k8s.core.v1.Secret(
                 f"{name}-pull-{namespace}",
                 metadata={
@@ -186,7 +189,7 @@ class ImageConfig(pulumi.ComponentResource):
                     "labels": {**MANAGED_BY, **args.labels},
                 },
                 type="kubernetes.io/dockerconfigjson",
-                string_data={".dockerconfigjson": _secret_payload(registries, logins)},
+                string_data={".dockerconfigjson": self._payloads[namespace]},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
             )
             secret_names[namespace] = args.pull_secret_name
@@ -225,6 +228,40 @@ class ImageConfig(pulumi.ComponentResource):
     def pull_secret_objects(self, namespace: str | None) -> list[dict[str, str]]:
         """``[{"name": …}]`` (Pod specs, vcluster, Envoy Gateway)."""
         return pull_secret_objects(self.table.pull_secrets_for(namespace))
+
+    def pull_secret_in(
+        self,
+        namespace: str,
+        *,
+        pulls_in: str,
+        cluster: str,
+        provider: pulumi.ProviderResource,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> pulumi.Resource | None:
+        """The pull Secret of namespace ``pulls_in``, also created as ``namespace`` on another
+        cluster (``provider``): a vcluster tenant, whose pods are synced into ``pulls_in`` on the
+        host and pull there with the Secret their pod spec names, copied from the tenant.
+        ``cluster`` names that cluster in resource names (the tenant). None when ``pulls_in``
+        needs no pull secret. Claimed like every Secret this component creates."""
+        payload = self._payloads.get(pulls_in)
+        if payload is None:
+            return None
+        claim_objects(
+            f"{TYPE_TOKEN} {self._name}",
+            [("v1", "Secret", namespace, self._pull_secret_name)],
+            cluster_of(pulumi.ResourceOptions(provider=provider)),
+        )
+        return k8s.core.v1.Secret(
+            f"{self._name}-pull-{cluster}-{namespace}",
+            metadata={
+                "name": self._pull_secret_name,
+                "namespace": namespace,
+                "labels": {**MANAGED_BY, **self._labels},
+            },
+            type="kubernetes.io/dockerconfigjson",
+            string_data={".dockerconfigjson": payload},
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(depends_on)),
+        )
 
     def secret_for(self, namespace: str | None) -> pulumi.Resource | None:
         """The pull Secret resource of ``namespace``, for ``depends_on``; None when it has none."""

@@ -57,7 +57,7 @@ class Platform(pulumi.ComponentResource):
     namespaces: pulumi.Output[list[str]]
     image_config: ImageConfig
     components: dict[str, pulumi.ComponentResource]
-    """Every consumer's components by key (``registry``, tenant names)."""
+    """Every consumer's components by key (``registry``, tenant names, ``gateway``)."""
     exports: dict[str, object]
     """The stack exports, camelCase (``__main__.py`` exports each)."""
 
@@ -99,12 +99,12 @@ class Platform(pulumi.ComponentResource):
             host: RegistryLoginInput(username=login.username, password=as_secret(login.password))
             for host, login in config.registry_credentials.items()
         }
-        composed: list[Composed] = []
+        composed: dict[str, Composed] = {}
         for consumer, settings in sections:
             if consumer.provides_logins:
                 result = _compose_function(consumer)(assembly, settings)
                 logins.update(result.logins)
-                composed.append(result)
+                composed[consumer.key] = result
 
         self.image_config = ImageConfig(
             f"{name}-images",
@@ -118,13 +118,15 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        assembly = Assembly(name, self, loaded, namespace_resources, labels, self.image_config)
         for consumer, settings in sections:
             if not consumer.provides_logins:
-                composed.append(_compose_function(consumer)(assembly, settings))
+                assembly = Assembly(
+                    name, self, loaded, namespace_resources, labels, self.image_config, dict(composed)
+                )
+                composed[consumer.key] = _compose_function(consumer)(assembly, settings)
 
         self.components = {
-            key: component for result in composed for key, component in result.components.items()
+            key: component for result in composed.values() for key, component in result.components.items()
         }
         self.images = self.image_config.images
         self.image_map = self.image_config.image_map
@@ -138,7 +140,7 @@ class Platform(pulumi.ComponentResource):
             "namespaces": self.namespaces,
             "unmirroredImages": self.image_config.unmirrored,
         }
-        for result in composed:
+        for result in composed.values():
             self.exports.update(result.exports)
         self.register_outputs({key: value for key, value in self.exports.items() if key != "environment"})
 

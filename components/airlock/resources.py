@@ -16,6 +16,7 @@ from typing import Any
 
 import pulumi
 
+from .charts import ChartLocation
 from .kube import ObjectKey
 
 __all__ = [
@@ -26,9 +27,37 @@ __all__ = [
     "claim_objects",
     "cluster_of",
     "describe",
+    "helm_chart",
 ]
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "airlock"}
+
+
+def helm_chart(
+    resource_name: str,
+    *,
+    release: str,
+    namespace: str,
+    location: ChartLocation,
+    values: pulumi.Input[Mapping[str, Any]],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Resource:
+    """A chart installed with ``helm.v4.Chart`` from a repository or an OCI location (each room's
+    ``ChartSource.location()``): every rendered object is an ordinary Pulumi resource. Helm hooks
+    are not rendered (pulumi-kubernetes#3284); a room whose chart needs one creates it itself."""
+    import pulumi_kubernetes as k8s
+
+    return k8s.helm.v4.Chart(
+        resource_name,
+        name=release,
+        namespace=namespace,
+        chart=location.chart,
+        version=location.version,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=location.repo) if location.repo else None,
+        plain_http=True if location.plain_http else None,
+        values=values,
+        opts=opts,
+    )
 
 
 def as_secret(value: pulumi.Input[str]) -> pulumi.Output[str]:

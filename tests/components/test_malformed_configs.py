@@ -114,6 +114,34 @@ def lock_path_to(kind: str) -> Callable[[Values, set[str]], None]:
     return mutate
 
 
+def edit_gateway(change: Callable[[dict[str, Any]], None]) -> Callable[[Values, set[str]], None]:
+    """Change dev's airlock:gateway (one class 'eg', one Gateway apps/web with an HTTP listener)."""
+
+    def mutate(values: Values, secrets: set[str]) -> None:
+        change(values["airlock:gateway"])
+
+    return mutate
+
+
+def first_gateway(**changes: Any) -> Callable[[Values, set[str]], None]:
+    return edit_gateway(lambda g: g["gateways"][0].update(changes))
+
+
+def first_listener(**changes: Any) -> Callable[[Values, set[str]], None]:
+    return edit_gateway(lambda g: g["gateways"][0]["listeners"][0].update(changes))
+
+
+def class_proxy(**changes: Any) -> Callable[[Values, set[str]], None]:
+    return edit_gateway(lambda g: g["classes"][0].setdefault("proxy", {}).update(changes))
+
+
+def proxy_override(**override: Any) -> Callable[[Values, set[str]], None]:
+    return edit_images(lambda i: i.setdefault("overrides", {}).update({"envoy-gateway/proxy": override}))
+
+
+SHA512 = "sha512:" + "ab" * 64
+
+
 PEM_KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB0000\n-----END EC PRIVATE KEY-----\n"
 
 
@@ -685,6 +713,178 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
     ),
     ("lock-file-is-a-directory", lock_path_to("directory"), "airlock:lockFile", "is a directory"),
     ("lock-file-is-binary", lock_path_to("binary"), "airlock:lockFile", "is not UTF-8 text"),
+    # Envoy Gateway (airlock:gateway)
+    (
+        "gateway-listener-protocol-unknown",
+        first_listener(protocol="TCP"),
+        "airlock:gateway.gateways[0].listeners[0].protocol",
+        "Input should be 'HTTP' or 'HTTPS'",
+    ),
+    (
+        "gateway-class-undeclared",
+        first_gateway(gatewayClassName="internal"),
+        "airlock:gateway.gateways[0].gatewayClassName",
+        "names no GatewayClass declared in this section",
+    ),
+    (
+        "gateway-image-repository-with-digest",
+        both(class_proxy(imageField="imageRepository"), proxy_override(digest="sha256:" + "c" * 64)),
+        "airlock:gateway.classes[0].proxy.imageField",
+        "imageRepository carries no digest",
+    ),
+    (
+        "gateway-image-repository-other-tag",
+        both(class_proxy(imageField="imageRepository"), proxy_override(tag="distroless-v1.38.0")),
+        "airlock:gateway.classes[0].proxy.imageField",
+        "appends its built-in 'distroless-v1.39.0'",
+    ),
+    (
+        "gateway-image-and-image-repository",
+        class_proxy(
+            spec={
+                "provider": {"kubernetes": {"envoyDeployment": {"container": {"imageRepository": "r/envoy"}}}}
+            }
+        ),
+        "airlock:gateway.classes[0].proxy.spec.provider.kubernetes.envoyDeployment.container.imageRepository",
+        "Either image or imageRepository can be set",
+    ),
+    (
+        "gateway-proxy-spec-sets-pull-secrets",
+        class_proxy(
+            spec={"provider": {"kubernetes": {"envoyDeployment": {"pod": {"imagePullSecrets": []}}}}}
+        ),
+        "airlock:gateway.classes[0].proxy.spec.provider.kubernetes.envoyDeployment.pod.imagePullSecrets",
+        "is set by airlock",
+    ),
+    (
+        "gateway-proxy-spec-other-workload",
+        class_proxy(spec={"provider": {"kubernetes": {"envoyDaemonSet": {}}}}),
+        "airlock:gateway.classes[0].proxy.spec.provider.kubernetes.envoyDaemonSet",
+        "only one of envoyDeployment or envoyDaemonSet can be specified",
+    ),
+    (
+        "gateway-namespace-undeclared",
+        first_gateway(namespace="web-team"),
+        "airlock:gateway.gateways[0].namespace",
+        "is not declared under airlock:namespaces",
+    ),
+    (
+        "gateway-name-too-long",
+        first_gateway(name="w" * 64),
+        "airlock:gateway.gateways[0].name",
+        "label values have at most 63",
+    ),
+    (
+        "gateway-class-name-too-long",
+        edit_gateway(
+            lambda g: (
+                g["classes"][0].update(name="c" * 70),
+                g["gateways"][0].update(gatewayClassName="c" * 70),
+            )
+        ),
+        "airlock:gateway.classes[0].name",
+        "label values have at most 63",
+    ),
+    (
+        "gateway-https-without-certificates",
+        first_listener(protocol="HTTPS", port=443),
+        "airlock:gateway.gateways[0].listeners[0]",
+        "needs certificateRefs",
+    ),
+    (
+        "gateway-http-with-certificates",
+        first_listener(certificateRefs=["web-tls"]),
+        "airlock:gateway.gateways[0].listeners[0]",
+        "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']",
+    ),
+    (
+        "gateway-listener-names-repeat",
+        edit_gateway(
+            lambda g: g["gateways"][0]["listeners"].append({"name": "http", "protocol": "HTTP", "port": 8080})
+        ),
+        "airlock:gateway.gateways[0]",
+        "Listener name must be unique within the Gateway",
+    ),
+    (
+        "gateway-listeners-same-port",
+        edit_gateway(
+            lambda g: g["gateways"][0]["listeners"].append({"name": "other", "protocol": "HTTP", "port": 80})
+        ),
+        "airlock:gateway.gateways[0]",
+        "Combination of port, protocol and hostname must be unique",
+    ),
+    (
+        "gateway-listener-hostname-uppercase",
+        first_listener(hostname="Web.Example.com"),
+        "airlock:gateway.gateways[0].listeners[0].hostname",
+        "lowercase DNS name",
+    ),
+    (
+        "gateway-listener-port-zero",
+        first_listener(port=0),
+        "airlock:gateway.gateways[0].listeners[0].port",
+        "greater than or equal to 1",
+    ),
+    (
+        "gateway-tenant-undeclared",
+        edit_gateway(lambda g: g.update(tenant="team-z")),
+        "airlock:gateway.tenant",
+        "is not a vcluster tenant of this stack",
+    ),
+    (
+        "gateway-namespace-mode-without-gateways",
+        edit_gateway(lambda g: g.update(deployType="GatewayNamespace", gateways=[])),
+        "airlock:gateway",
+        "declare the Gateways",
+    ),
+    (
+        "gateway-crds-chart-standard",
+        edit_gateway(lambda g: g.update(crds={"install": "chart", "channel": "standard"})),
+        "airlock:gateway.crds",
+        "ships the experimental channel only",
+    ),
+    (
+        "gateway-daemonset-replicas",
+        class_proxy(workload="DaemonSet", replicas=2),
+        "airlock:gateway.classes[0].proxy",
+        "replicas applies to workload: Deployment",
+    ),
+    (
+        "gateway-values-section-not-mapping",
+        edit_gateway(lambda g: g.update(values={"global": "registry.example.com"})),
+        "airlock:gateway.values.global",
+        "must be a mapping",
+    ),
+    (
+        "gateway-redis-password-in-clear",
+        edit_gateway(lambda g: g.update(rateLimit={"redisUrl": "redis://:hunter2-redis@redis:6379"})),
+        "airlock:gateway.rateLimit.redisUrl",
+        "is not a secret config value",
+    ),
+    (
+        "gateway-release-name-invalid",
+        edit_gateway(lambda g: g.update(releaseName="EG_1")),
+        "airlock:gateway.releaseName",
+        "Helm release name",
+    ),
+    (
+        "gateway-proxy-from-ipv6-registry",
+        proxy_override(registry="[fd00::1]:5000"),
+        "airlock:gateway.classes[0].proxy.imageField",
+        "does not match the EnvoyProxy CRD's image pattern",
+    ),
+    (
+        "gateway-proxy-pinned-by-sha512",
+        proxy_override(digest=SHA512),
+        "airlock:gateway.classes[0].proxy.imageField",
+        "does not match the EnvoyProxy CRD's image pattern",
+    ),
+    (
+        "gateway-classes-missing",
+        edit_gateway(lambda g: g.pop("classes")),
+        "airlock:gateway.classes",
+        "is required",
+    ),
 ]
 
 

@@ -18,8 +18,10 @@ from rich.console import Console
 from airlock.plan.document import build_document, dumps
 from airlock.plan.manifests import kubernetes_objects
 from airlock.plan.render import render_plan
+from tests.support.crd import validate_custom_resource
 
 from .conftest import PROJECT_DIR, STACKS, run_stack, stack_values
+from .gateway_schemas import CUSTOM_RESOURCES
 
 # Oldest and newest Kubernetes minors airlock supports (README: "Supported Kubernetes").
 KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33", "1.34")
@@ -38,8 +40,15 @@ def test_stack_matches_its_golden_plan(recordings, stack):
 def test_every_kubernetes_object_validates(recordings, stack, version):
     objects = kubernetes_objects(recordings[stack])
     assert objects, "every stack declares Kubernetes objects"
+    custom = 0
     for manifest in objects:
-        kubernetes_validate.validate(manifest, version, strict=True)
+        schema = CUSTOM_RESOURCES.get((manifest["apiVersion"], manifest["kind"]))
+        if schema is not None:  # a CRD's object: its schema and CEL rules (test_gateway.py)
+            assert validate_custom_resource(schema, manifest) == [], manifest
+            custom += 1
+        else:
+            kubernetes_validate.validate(manifest, version, strict=True)
+    assert custom >= 3  # EnvoyProxy, GatewayClass, Gateway
 
 
 @pytest.mark.parametrize("stack", STACKS)

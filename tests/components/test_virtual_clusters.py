@@ -26,7 +26,7 @@ def charts(recording) -> dict[str, dict]:
     return {
         r.name: unwrap_secrets(r.inputs)
         for r in recording.resources
-        if r.type == "kubernetes:helm.sh/v4:Chart"
+        if r.type == "kubernetes:helm.sh/v4:Chart" and "$airlock:index:VirtualCluster$" in r.urn
     }
 
 

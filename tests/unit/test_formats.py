@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airlock.crossplane.images import crossplane_image
-from airlock.gateway.images import envoy_proxy_container
+from airlock.gateway.spec import envoy_proxy_container
 from airlock.images import ImagePolicy, PolicyError, parse, resolve
 from airlock.images.formats import full, pull_secret_names, pull_secret_objects
 from airlock.vcluster.spec import registry_repository_tag
@@ -46,14 +46,14 @@ def test_envoy_proxy_image_is_the_full_reference():
 
 def test_envoy_image_repository_only_when_exact():
     plain = resolve("docker.io/envoyproxy/envoy:distroless-v1.39.0", MIRROR)
-    assert envoy_proxy_container(plain, "imageRepository", controller_tag="distroless-v1.39.0") == {
+    assert envoy_proxy_container(plain, "imageRepository") == {
         "imageRepository": "registry.prod.example.com/docker.io/envoyproxy/envoy"
     }
-    with pytest.raises(PolicyError, match="use mode 'image'"):
+    with pytest.raises(PolicyError, match="appends its built-in 'distroless-v1.38.0'"):
         envoy_proxy_container(plain, "imageRepository", controller_tag="distroless-v1.38.0")
     pinned = resolve(f"docker.io/envoyproxy/envoy:distroless-v1.39.0@{D1}", MIRROR)
-    with pytest.raises(PolicyError, match="carries no tag or digest"):
-        envoy_proxy_container(pinned, "imageRepository", controller_tag="distroless-v1.39.0")
+    with pytest.raises(PolicyError, match="imageRepository carries no digest"):
+        envoy_proxy_container(pinned, "imageRepository")
 
 
 def test_crossplane_tag_or_ignore_tag_with_digest():

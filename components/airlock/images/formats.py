@@ -1,7 +1,7 @@
 """One decision, each consumer's own fields. No rule is decided here; only translated.
 
 The formats every consumer shares live here; each room keeps its own next to its values
-(``vcluster/spec.py``: ``registry_repository_tag``; ``gateway/images.py``:
+(``vcluster/spec.py``: ``registry_repository_tag``; ``gateway/spec.py``:
 ``envoy_proxy_container``; ``crossplane/images.py``: ``crossplane_image``).
 
 - full string: Kubernetes ``image:``, Envoy Gateway ``global.images.*.image``, EnvoyProxy
@@ -12,7 +12,8 @@ The formats every consumer shares live here; each room keeps its own next to its
   tag-and-digest reference and runtimes pull by the digest. A digest without a tag cannot be
   expressed (the template always writes ``:``) and is refused.
 - Envoy Gateway ``image`` XOR ``imageRepository``: ``imageRepository`` has no tag or digest
-  (the controller appends its built-in tag), so it is only offered when that is exact.
+  (the controller appends its built-in tag), so it is only written on request and when that
+  is exact.
 - Crossplane ``image.repository`` + ``image.tag`` or, with a digest, the whole reference in
   ``repository`` and ``ignoreTag: true`` (the chart then uses the repository as is).
 - pull secrets: objects ``[{"name": …}]`` (vcluster, Envoy Gateway, Pod specs) or plain names

@@ -65,6 +65,8 @@ class RecordedResource:
     inputs: dict[str, Any]
     custom: bool
     outputs: dict[str, Any] = field(default_factory=dict)
+    provider: str | None = None
+    """URN of the explicit provider resource it uses (None: the default provider)."""
 
 
 @dataclass
@@ -184,9 +186,17 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             dependencies=sorted({self._engine_urn.get(dep, dep) for dep in request.dependencies}),
             inputs=inputs,
             custom=custom,
+            provider=self._provider_urn(getattr(request, "provider", "")),
         )
         self.recording.resources.append(resource)
         self._by_engine_urn[engine_urn] = resource
+
+    def _provider_urn(self, reference: str) -> str | None:
+        """A provider reference is ``<urn>::<id>``; its engine URN, or None for the default."""
+        if not reference:
+            return None
+        urn = reference.rsplit("::", 1)[0]
+        return self._engine_urn.get(urn, urn)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]

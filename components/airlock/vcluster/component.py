@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..resources import as_secret, claim_objects, cluster_of
+from ..resources import as_secret, claim_objects, cluster_of, helm_chart
 from ..secrets import secret_paths
 from .images import BACKGROUND_PROXY, own_images
 from .settings import TenantSettings, VClusterChart
@@ -71,6 +71,8 @@ class VirtualCluster(pulumi.ComponentResource):
     connect_command: pulumi.Output[dict[str, str]]
     values: dict[str, Any]
     namespace: str
+    """The tenant's host namespace (its synced pods run and pull there)."""
+    tenant_name: str
 
     def __init__(
         self, name: str, args: VirtualClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -93,6 +95,7 @@ class VirtualCluster(pulumi.ComponentResource):
         claim_objects(f"{TYPE_TOKEN} {name}", object_keys(tenant), cluster_of(opts))
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.namespace = namespace
+        self.tenant_name = tenant.name
         for warning in warnings:
             pulumi.log.warn(warning, self)
         depends = [args.namespace_resource, images.secret_for(namespace)]
@@ -102,14 +105,11 @@ class VirtualCluster(pulumi.ComponentResource):
         values: pulumi.Input[dict[str, Any]] = self.values
         if tenant.values and (args.secret_values or any(secret_paths(tenant.values))):
             values = pulumi.Output.secret(self.values)
-        chart = k8s.helm.v4.Chart(
+        chart = helm_chart(
             f"{name}-chart",
-            name=tenant.name,
+            release=tenant.name,
             namespace=namespace,
-            chart=location.chart,
-            version=location.version,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=location.repo) if location.repo else None,
-            plain_http=True if location.plain_http else None,
+            location=location,
             values=values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[d for d in depends if d is not None]),
         )

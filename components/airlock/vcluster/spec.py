@@ -34,6 +34,7 @@ from ..images.formats import full, pull_secret_objects
 from ..images.policy import ResolvedImage
 from ..images.reference import parse
 from ..kube import ObjectKey
+from ..values import ValuesProblem, mapping_problems, merge, set_path, take_owned
 from .settings import SyncSettings, TenantSettings
 
 __all__ = [
@@ -111,34 +112,6 @@ def translate_map(resolved: Iterable[ResolvedImage]) -> dict[str, str]:
     return dict(sorted(mapping.items()))
 
 
-def _set(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    node = tree
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-
-
-def _pop(tree: dict[str, Any], path: tuple[str, ...]) -> bool:
-    node: Any = tree
-    for key in path[:-1]:
-        if not isinstance(node, dict) or key not in node:
-            return False
-        node = node[key]
-    if isinstance(node, dict) and path[-1] in node:
-        del node[path[-1]]
-        return True
-    return False
-
-
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = deepcopy(value)
-    return base
-
-
 def _sync_values(sync: SyncSettings) -> dict[str, Any]:
     from_host: dict[str, Any] = {}
     for key, syncer in sorted(sync.from_host.items()):
@@ -177,36 +150,14 @@ def _private_nodes(values: Mapping[str, Any]) -> bool:
     return isinstance(section, Mapping) and bool(section.get("enabled"))
 
 
-ValuesProblem = tuple[tuple[str, ...], object, str, str]
-"""(path under ``values``, value, why, fix)."""
-
-
 def structure_problems(tenant: TenantSettings) -> list[ValuesProblem]:
     """Sections of the ``values`` escape hatch airlock writes into must stay mappings
     (``privateNodes: true`` would otherwise fail half-way through a deployment)."""
-    problems: list[ValuesProblem] = []
-    reported: set[tuple[str, ...]] = set()
-    for written in _WRITTEN_PATHS:
-        node: Any = tenant.values
-        for depth, key in enumerate(written[:-1]):
-            if not isinstance(node, Mapping) or key not in node:
-                break
-            node = node[key]
-            prefix = written[: depth + 1]
-            if not isinstance(node, Mapping) and prefix not in reported:
-                reported.add(prefix)
-                problems.append(
-                    (
-                        prefix,
-                        node,
-                        f"must be a mapping: airlock sets {'.'.join(written[depth + 1 :])} under it",
-                        f"write it as a mapping, e.g. {prefix[-1]}: {{enabled: true}}"
-                        if prefix == ("privateNodes",)
-                        else "write it as a mapping of chart values",
-                    )
-                )
-                break
-    return problems
+    return mapping_problems(
+        tenant.values,
+        _WRITTEN_PATHS,
+        {("privateNodes",): "write it as a mapping, e.g. privateNodes: {enabled: true}"},
+    )
 
 
 def pinning_problems(tenant: TenantSettings, kubernetes: ResolvedImage) -> list[ValuesProblem]:
@@ -250,50 +201,49 @@ def tenant_values(
     """The chart values for one tenant, and warnings about overridden escape-hatch paths."""
     values: dict[str, Any] = {"sync": _sync_values(tenant.sync)}
     if tenant.resources:
-        _set(values, ("controlPlane", "statefulSet", "resources"), tenant.resources)
+        set_path(values, ("controlPlane", "statefulSet", "resources"), tenant.resources)
     user = deepcopy(tenant.values)
     warnings = [
         f"tenant {tenant.name}: values.{'.'.join(path)} is set by the image policy and was ignored; "
         f"change it through airlock:images.overrides"
-        for path in POLICY_PATHS
-        if _pop(user, path)
+        for path in take_owned(user, POLICY_PATHS)
     ]
     check_tenant(tenant, images["vcluster/kubernetes"])
-    values = _merge(values, user)
+    values = merge(values, user)
 
     control_plane = images["vcluster/control-plane"]
     kubernetes = images["vcluster/kubernetes"]
-    _set(values, ("controlPlane", "statefulSet", "image"), registry_repository_tag(control_plane))
-    _set(values, ("controlPlane", "statefulSet", "imagePullPolicy"), control_plane.pull_policy)
-    _set(values, ("controlPlane", "distro", "k8s", "image"), registry_repository_tag(kubernetes))
-    _set(values, ("controlPlane", "distro", "k8s", "imagePullPolicy"), kubernetes.pull_policy)
-    _set(values, ("controlPlane", "coredns", "deployment", "image"), full(images["vcluster/coredns"]))
-    _set(
+    set_path(values, ("controlPlane", "statefulSet", "image"), registry_repository_tag(control_plane))
+    set_path(values, ("controlPlane", "statefulSet", "imagePullPolicy"), control_plane.pull_policy)
+    set_path(values, ("controlPlane", "distro", "k8s", "image"), registry_repository_tag(kubernetes))
+    set_path(values, ("controlPlane", "distro", "k8s", "imagePullPolicy"), kubernetes.pull_policy)
+    set_path(values, ("controlPlane", "coredns", "deployment", "image"), full(images["vcluster/coredns"]))
+    set_path(
         values,
         ("sync", "toHost", "pods", "rewriteHosts", "initContainer", "image"),
         registry_repository_tag(images["vcluster/rewrite-hosts"]),
     )
     if tenant.backing_store == "etcd":
         etcd = images["vcluster/etcd"]
-        _set(values, ("controlPlane", "backingStore", "etcd", "deploy", "enabled"), True)
-        _set(values, ("controlPlane", "backingStore", "etcd", "deploy", "statefulSet", "enabled"), True)
-        _set(
+        set_path(values, ("controlPlane", "backingStore", "etcd", "deploy", "enabled"), True)
+        set_path(values, ("controlPlane", "backingStore", "etcd", "deploy", "statefulSet", "enabled"), True)
+        set_path(
             values,
             ("controlPlane", "backingStore", "etcd", "deploy", "statefulSet", "image"),
             registry_repository_tag(etcd),
         )
-        _set(
+        set_path(
             values,
             ("controlPlane", "backingStore", "etcd", "deploy", "statefulSet", "imagePullPolicy"),
             etcd.pull_policy,
         )
     secrets = pull_secret_objects(pull_secrets)
-    _set(values, ("controlPlane", "advanced", "serviceAccount", "imagePullSecrets"), secrets)
-    _set(values, ("controlPlane", "advanced", "workloadServiceAccount", "imagePullSecrets"), secrets)
-    _set(values, ("sync", "toHost", "pods", "translateImage"), dict(translate))
+    set_path(values, ("controlPlane", "advanced", "serviceAccount", "imagePullSecrets"), secrets)
+    set_path(values, ("controlPlane", "advanced", "workloadServiceAccount", "imagePullSecrets"), secrets)
+    set_path(values, ("sync", "toHost", "pods", "translateImage"), dict(translate))
     export: dict[str, Any] = {"context": f"vcluster-{tenant.name}"}
     export["server"] = tenant.server or f"https://{tenant.name}.{tenant.host_namespace}.svc:443"
-    _set(values, ("exportKubeConfig",), _merge(export, values.get("exportKubeConfig", {})))
+    set_path(values, ("exportKubeConfig",), merge(export, values.get("exportKubeConfig", {})))
     return values, warnings
 
 
