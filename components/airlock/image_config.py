@@ -229,6 +229,18 @@ class ImageConfig(pulumi.ComponentResource):
         """``[{"name": …}]`` (Pod specs, vcluster, Envoy Gateway)."""
         return pull_secret_objects(self.table.pull_secrets_for(namespace))
 
+    def claim_pull_secrets_in(
+        self, namespaces: Sequence[str], *, pulls_in: str, provider: pulumi.ProviderResource
+    ) -> None:
+        """Claim, before the caller registers anything, the Secrets :meth:`pull_secret_in` will
+        create in ``namespaces`` on ``provider``'s cluster (none when ``pulls_in`` needs none)."""
+        if pulls_in in self._payloads:
+            claim_objects(
+                f"{TYPE_TOKEN} {self._name}",
+                [("v1", "Secret", namespace, self._pull_secret_name) for namespace in namespaces],
+                cluster_of(pulumi.ResourceOptions(provider=provider)),
+            )
+
     def pull_secret_in(
         self,
         namespace: str,
@@ -246,13 +258,11 @@ class ImageConfig(pulumi.ComponentResource):
         payload = self._payloads.get(pulls_in)
         if payload is None:
             return None
-        claim_objects(
-            f"{TYPE_TOKEN} {self._name}",
-            [("v1", "Secret", namespace, self._pull_secret_name)],
-            cluster_of(pulumi.ResourceOptions(provider=provider)),
-        )
+        self.claim_pull_secrets_in([namespace], pulls_in=pulls_in, provider=provider)
+        # "<cluster>.<namespace>": a tenant name and a namespace are DNS labels, so this never
+        # meets "<host namespace>" of the Secrets above.
         return k8s.core.v1.Secret(
-            f"{self._name}-pull-{cluster}-{namespace}",
+            f"{self._name}-pull-{cluster}.{namespace}",
             metadata={
                 "name": self._pull_secret_name,
                 "namespace": namespace,

@@ -28,6 +28,7 @@ __all__ = [
     "cluster_of",
     "describe",
     "helm_chart",
+    "retain_crds",
 ]
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "airlock"}
@@ -57,6 +58,21 @@ def helm_chart(
         plain_http=True if location.plain_http else None,
         values=values,
         opts=opts,
+    )
+
+
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+
+
+def retain_crds(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """A transform for a chart that installs CRDs: its CustomResourceDefinitions are retained
+    when Pulumi deletes them (``retain_on_delete``). Deleting a CRD deletes every object of its
+    kind in the cluster; removing the component, or handing the CRDs to another resource (a
+    changed ``crds.install``), must not. Transforms reach the children of ``helm.v4.Chart``."""
+    if args.type_ != CRD_TYPE:
+        return None
+    return pulumi.ResourceTransformResult(
+        args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(retain_on_delete=True))
     )
 
 

@@ -12,8 +12,9 @@ Encoded by hand, our own statement of what we rely on; no upstream file is copie
 - ``ENVOY_PROXY``, ``GATEWAY_CLASS``, ``GATEWAY``: ``openAPIV3Schema`` of
   ``charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_envoyproxies.yaml``
   (v1alpha1) and ``crds/gatewayapi-crds.yaml`` (Gateway API v1.6.1, version v1), limited to the
-  fields airlock writes, with their ``x-kubernetes-validations`` CEL rules verbatim (the rules
-  are what the test evaluates) and their ``default``s.
+  fields airlock writes, with every ``x-kubernetes-validations`` CEL rule on the objects along
+  those paths (the rule expressions are what the test evaluates; the EnvoyProxy has 13 there
+  upstream, the Gateway 7, the GatewayClass 1, all transcribed) and their ``default``s.
 """
 
 from __future__ import annotations
@@ -131,40 +132,116 @@ ENVOY_PROXY = {
         "apiVersion": STRING,
         "kind": STRING,
         "metadata": {"type": "object"},
-        "spec": crd_object(
-            mergeType={"type": "string", "enum": ["Replace", "StrategicMerge", "JSONMerge"]},
-            provider={
-                "type": "object",
-                "required": ["type"],
-                "properties": {
-                    "type": {"type": "string", "enum": ["Kubernetes", "Host"]},
-                    "kubernetes": {
-                        "type": "object",
-                        "properties": {
-                            "envoyDeployment": crd_object(
-                                **_WORKLOAD, replicas={"type": "integer", "format": "int32"}
-                            ),
-                            "envoyDaemonSet": crd_object(**_WORKLOAD),
-                            "envoyService": crd_object(
-                                type={
-                                    "type": "string",
-                                    "enum": ["ClusterIP", "LoadBalancer", "NodePort"],
-                                    "default": "LoadBalancer",
-                                }
-                            ),
+        "spec": {
+            "type": "object",
+            "x-kubernetes-validations": [
+                {
+                    "message": "mergeGateways and mergeBackends cannot both be enabled",
+                    "rule": "!(has(self.mergeGateways) && self.mergeGateways && has(self.mergeBackends))",
+                }
+            ],
+            "properties": {
+                "mergeGateways": BOOLEAN,
+                "mergeBackends": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                "mergeType": {"type": "string", "enum": ["Replace", "StrategicMerge", "JSONMerge"]},
+                "provider": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Kubernetes", "Host"]},
+                        "kubernetes": {
+                            "type": "object",
+                            "properties": {
+                                "envoyDeployment": crd_object(
+                                    **_WORKLOAD, replicas={"type": "integer", "format": "int32"}
+                                ),
+                                "envoyDaemonSet": crd_object(**_WORKLOAD),
+                                "envoyService": {
+                                    **crd_object(
+                                        type={
+                                            "type": "string",
+                                            "enum": ["ClusterIP", "LoadBalancer", "NodePort"],
+                                            "default": "LoadBalancer",
+                                        },
+                                        loadBalancerIP={
+                                            "type": "string",
+                                            "x-kubernetes-validations": [
+                                                {
+                                                    "message": "loadBalancerIP must be a valid IPv4 address",
+                                                    "rule": r'self.matches(r"^((25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)$")',
+                                                }
+                                            ],
+                                        },
+                                        loadBalancerSourceRanges={"type": "array", "items": STRING},
+                                        allocateLoadBalancerNodePorts=BOOLEAN,
+                                    ),
+                                    "x-kubernetes-validations": [
+                                        {
+                                            "message": "allocateLoadBalancerNodePorts can only be set for LoadBalancer type",
+                                            "rule": "!has(self.allocateLoadBalancerNodePorts) || self.type == 'LoadBalancer'",
+                                        },
+                                        {
+                                            "message": "loadBalancerSourceRanges can only be set for LoadBalancer type",
+                                            "rule": "!has(self.loadBalancerSourceRanges) || self.type == 'LoadBalancer'",
+                                        },
+                                        {
+                                            "message": "loadBalancerIP can only be set for LoadBalancer type",
+                                            "rule": "!has(self.loadBalancerIP) || self.type == 'LoadBalancer'",
+                                        },
+                                    ],
+                                },
+                                "envoyHpa": {
+                                    "type": "object",
+                                    "required": ["maxReplicas"],
+                                    "properties": {
+                                        "minReplicas": {
+                                            "type": "integer",
+                                            "format": "int32",
+                                            "x-kubernetes-validations": [
+                                                {
+                                                    "message": "minReplicas must be greater than 0",
+                                                    "rule": "self > 0",
+                                                }
+                                            ],
+                                        },
+                                        "maxReplicas": {
+                                            "type": "integer",
+                                            "format": "int32",
+                                            "x-kubernetes-validations": [
+                                                {
+                                                    "message": "maxReplicas must be greater than 0",
+                                                    "rule": "self > 0",
+                                                }
+                                            ],
+                                        },
+                                    },
+                                    "x-kubernetes-validations": [
+                                        {
+                                            "message": "maxReplicas cannot be less than minReplicas",
+                                            "rule": "!has(self.minReplicas) || self.maxReplicas >= self.minReplicas",
+                                        }
+                                    ],
+                                },
+                            },
+                            "x-kubernetes-validations": [
+                                {
+                                    "message": "only one of envoyDeployment or envoyDaemonSet can be specified",
+                                    "rule": "((has(self.envoyDeployment) && !has(self.envoyDaemonSet)) || "
+                                    "(!has(self.envoyDeployment) && has(self.envoyDaemonSet))) || "
+                                    "(!has(self.envoyDeployment) && !has(self.envoyDaemonSet))",
+                                },
+                                {
+                                    "message": "cannot use envoyHpa if envoyDaemonSet is used",
+                                    "rule": "((has(self.envoyHpa) && !has(self.envoyDaemonSet)) || "
+                                    "(!has(self.envoyHpa) && has(self.envoyDaemonSet))) || "
+                                    "(!has(self.envoyHpa) && !has(self.envoyDaemonSet))",
+                                },
+                            ],
                         },
-                        "x-kubernetes-validations": [
-                            {
-                                "message": "only one of envoyDeployment or envoyDaemonSet can be specified",
-                                "rule": "((has(self.envoyDeployment) && !has(self.envoyDaemonSet)) || "
-                                "(!has(self.envoyDeployment) && has(self.envoyDaemonSet))) || "
-                                "(!has(self.envoyDeployment) && !has(self.envoyDaemonSet))",
-                            }
-                        ],
                     },
                 },
             },
-        ),
+        },
     },
 }
 

@@ -772,7 +772,7 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         "gateway-name-too-long",
         first_gateway(name="w" * 64),
         "airlock:gateway.gateways[0].name",
-        "label values have at most 63",
+        "a Gateway name is 64 characters long",
     ),
     (
         "gateway-class-name-too-long",
@@ -783,7 +783,7 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
             )
         ),
         "airlock:gateway.classes[0].name",
-        "label values have at most 63",
+        "must be a DNS-1123 label",
     ),
     (
         "gateway-https-without-certificates",
@@ -878,6 +878,39 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         proxy_override(digest=SHA512),
         "airlock:gateway.classes[0].proxy.imageField",
         "does not match the EnvoyProxy CRD's image pattern",
+    ),
+    (
+        "gateway-name-with-a-dot",
+        first_gateway(name="web.v2"),
+        "airlock:gateway.gateways[0].name",
+        "must be a DNS-1035 label",
+    ),
+    (
+        "gateway-daemonset-strategic-merge",
+        class_proxy(workload="DaemonSet"),
+        "airlock:gateway.classes[0].proxy.mergeType",
+        "would run a Deployment and a DaemonSet of proxies",
+    ),
+    (
+        "gateway-proxy-workload-differs-from-class",
+        first_gateway(proxy={"workload": "DaemonSet", "mergeType": "Replace"}),
+        "airlock:gateway.gateways[0].proxy.workload",
+        "differs from its class eg's (Deployment)",
+    ),
+    (
+        "gateway-release-name-too-long-for-certgen",
+        edit_gateway(lambda g: g.update(releaseName="r" * 45)),
+        "airlock:gateway.releaseName",
+        "a Job name becomes its pods' job-name label, at most 63",
+    ),
+    (
+        "gateway-merge-gateways-in-gateway-namespace-mode",
+        both(
+            edit_gateway(lambda g: g.update(deployType="GatewayNamespace")),
+            class_proxy(spec={"mergeGateways": True}),
+        ),
+        "airlock:gateway.classes[0].proxy.spec.mergeGateways",
+        "cannot merge Gateways with deployType GatewayNamespace",
     ),
     (
         "gateway-classes-missing",

@@ -1,6 +1,6 @@
 """Validate custom resources as the API server does: defaults, structural schema, CEL rules.
 
-The schemas are transcriptions (``tests/components/gateway_crd_schemas.py``) in the CRD's own
+The schemas are transcriptions (``tests/components/gateway_schemas.py``) in the CRD's own
 ``openAPIV3Schema`` form, ``x-kubernetes-validations`` included. The API server applies
 ``default``s, prunes or (with strict field validation, as server-side apply requests it)
 rejects unknown fields, checks the structural schema, then evaluates every CEL rule with

@@ -168,3 +168,17 @@ def test_proxy_field_checks():
     assert "does not match the EnvoyProxy CRD's image pattern" in problem
     (problem,) = proxy_image_problems(ipv6, "imageRepository")
     assert "imageRepository pattern" in problem
+
+
+def test_chart_crds_are_retained_when_pulumi_deletes_them():
+    """Deleting a CRD deletes every object of its kind: the charts' CRDs carry retain_on_delete."""
+    import pulumi
+
+    from airlock.resources import retain_crds
+
+    def args(type_: str) -> pulumi.ResourceTransformArgs:
+        return pulumi.ResourceTransformArgs(True, type_, "x", {"a": 1}, pulumi.ResourceOptions(protect=False))
+
+    result = retain_crds(args("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"))
+    assert result is not None and result.opts.retain_on_delete is True and result.props == {"a": 1}
+    assert retain_crds(args("kubernetes:core/v1:ConfigMap")) is None

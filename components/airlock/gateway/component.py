@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..resources import MANAGED_BY, claim_objects, cluster_of, helm_chart
+from ..resources import MANAGED_BY, claim_objects, cluster_of, helm_chart, retain_crds
 from ..secrets import secret_paths
 from .images import CONTROLLER, PROXY, RATELIMIT
 from .settings import GatewaySettings
@@ -52,13 +52,14 @@ from .spec import (
     chart_values,
     class_proxy_name,
     crds_chart_values,
+    describe_problems,
     envoy_proxy,
     gateway,
     gateway_class,
+    gateway_problems,
     gateway_proxy_name,
+    image_problems,
     object_keys,
-    proxy_image_problems,
-    proxy_spec_problems,
 )
 
 if TYPE_CHECKING:
@@ -85,22 +86,35 @@ class GatewayArgs:
     """The settings came from secret config: the chart values are passed as a secret."""
 
 
-def _check(settings: GatewaySettings, images: GatewayImages) -> None:
-    """What the stack loader reports with paths, for a component used without a stack."""
-    proxies = [(f"classes[{i}].proxy", c.proxy) for i, c in enumerate(settings.classes)]
-    proxies += [(f"gateways[{i}].proxy", g.proxy) for i, g in enumerate(settings.gateways) if g.proxy]
-    problems = [
-        f"{where}.imageField: {reason}"
-        for where, proxy in proxies
-        for reason in proxy_image_problems(images.proxy, proxy.image_field)
-    ]
-    problems += [
-        f"{where}.{'.'.join(map(str, path))}: {reason}; {fix}"
-        for where, proxy in proxies
-        for path, _value, reason, fix in proxy_spec_problems(proxy)
-    ]
+def _resolve(settings: GatewaySettings, images: ImageConfig, tenant: VirtualCluster | None) -> GatewayImages:
+    """The installation's images and pull secrets, after every check the stack loader makes
+    with config paths (for a component used on its own): nothing is registered before."""
+    if (settings.tenant is None) != (tenant is None) or (
+        tenant is not None and tenant.tenant_name != settings.tenant
+    ):
+        raise ValueError(
+            f"gateway: settings.tenant is {settings.tenant!r} but GatewayArgs.tenant is "
+            f"{tenant.tenant_name if tenant else None!r}; pass the VirtualCluster the settings name"
+        )
+    problems = gateway_problems(settings)
     if problems:
-        raise ValueError("gateway: " + "; ".join(problems))
+        raise ValueError(describe_problems(problems))
+
+    def pulls_in(namespace: str) -> str:
+        return tenant.namespace if tenant is not None else namespace
+
+    proxy_namespace = settings.proxy_namespaces()[0]
+    resolved = GatewayImages(
+        controller=images.resolved(CONTROLLER, pulls_in(settings.namespace)),
+        proxy=images.resolved(PROXY, pulls_in(proxy_namespace)),
+        ratelimit=images.resolved(RATELIMIT, pulls_in(settings.namespace)) if settings.rate_limit else None,
+        controller_pull_secrets=images.pull_secret_names(pulls_in(settings.namespace)),
+        proxy_pull_secrets=images.pull_secret_names(pulls_in(proxy_namespace)),
+    )
+    problems = image_problems(settings, resolved.proxy)
+    if problems:
+        raise ValueError(describe_problems(problems))
+    return resolved
 
 
 class Gateway(pulumi.ComponentResource):
@@ -115,59 +129,35 @@ class Gateway(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings, images, tenant = args.settings, args.image_config, args.tenant
-        if (settings.tenant is None) != (tenant is None) or (
-            tenant is not None and tenant.tenant_name != settings.tenant
-        ):
-            raise ValueError(
-                f"gateway: settings.tenant is {settings.tenant!r} but GatewayArgs.tenant is "
-                f"{tenant.tenant_name if tenant else None!r}; pass the VirtualCluster the settings name"
-            )
-
-        def pulls_in(namespace: str) -> str:
-            return tenant.namespace if tenant is not None else namespace
-
-        proxy_namespace = settings.proxy_namespaces()[0]
-        resolved = GatewayImages(
-            controller=images.resolved(CONTROLLER, pulls_in(settings.namespace)),
-            proxy=images.resolved(PROXY, pulls_in(proxy_namespace)),
-            ratelimit=images.resolved(RATELIMIT, pulls_in(settings.namespace))
-            if settings.rate_limit
-            else None,
-            controller_pull_secrets=images.pull_secret_names(pulls_in(settings.namespace)),
-            proxy_pull_secrets=images.pull_secret_names(pulls_in(proxy_namespace)),
-        )
-        _check(settings, resolved)
+        resolved = _resolve(settings, images, tenant)
         self.values, warnings = chart_values(settings, resolved)
         labels = {**MANAGED_BY, **args.labels}
-        provider = tenant.provider if tenant is not None else None
+        self._tenant_provider = tenant.provider if tenant is not None else None
         own_namespaces = sorted({settings.namespace, *settings.gateway_namespaces()}) if tenant else []
+        pod_namespaces = sorted({settings.namespace, *settings.proxy_namespaces()})
         keys = object_keys(settings) + [("v1", "Namespace", "", ns) for ns in own_namespaces]
-        cluster = cluster_of(pulumi.ResourceOptions(provider=provider)) if provider else cluster_of(opts)
-        claim_objects(f"{TYPE_TOKEN} {name}", keys, cluster)
+        on_tenant = pulumi.ResourceOptions(provider=tenant.provider) if tenant is not None else opts
+        claim_objects(f"{TYPE_TOKEN} {name}", keys, cluster_of(on_tenant))
+        if tenant is not None:  # the copies of the pull Secret, too
+            images.claim_pull_secrets_in(pod_namespaces, pulls_in=tenant.namespace, provider=tenant.provider)
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in warnings:
             pulumi.log.warn(warning, self)
-
-        def child(*depends: pulumi.Resource | None, **extra: Any) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(
-                parent=self, provider=provider, depends_on=[d for d in depends if d is not None], **extra
-            )
 
         # Namespaces and pull secrets: the host's come from Platform/ImageConfig; a tenant's here.
         namespace_of: dict[str, pulumi.Resource | None] = {}
         secret_of: dict[str, pulumi.Resource | None] = {}
         if tenant is not None:
-            assert provider is not None and settings.tenant is not None
             for ns in own_namespaces:
                 namespace_of[ns] = k8s.core.v1.Namespace(
-                    f"{name}-ns-{ns}", metadata={"name": ns, "labels": labels}, opts=child()
+                    f"{name}-ns-{ns}", metadata={"name": ns, "labels": labels}, opts=self._child()
                 )
-            for ns in sorted({settings.namespace, *settings.proxy_namespaces()}):
+            for ns in pod_namespaces:
                 secret_of[ns] = images.pull_secret_in(
                     ns,
                     pulls_in=tenant.namespace,
-                    cluster=settings.tenant,
-                    provider=provider,
+                    cluster=tenant.tenant_name,
+                    provider=tenant.provider,
                     depends_on=[r for r in (namespace_of.get(ns),) if r is not None],
                 )
         else:
@@ -184,9 +174,9 @@ class Gateway(pulumi.ComponentResource):
                 namespace=settings.namespace,
                 location=settings.chart.location(settings.chart.crds_chart),
                 values=crds_chart_values(settings),
-                opts=child(*home),
+                opts=self._child(*home, transforms=[retain_crds]),
             )
-        job = self._certgen(name, settings, resolved, labels, child, home)
+        job = self._certgen(name, settings, resolved, labels, home)
         values: pulumi.Input[dict[str, Any]] = self.values
         if args.secret_values or any(secret_paths(self.values)):
             values = pulumi.Output.secret(self.values)
@@ -196,28 +186,11 @@ class Gateway(pulumi.ComponentResource):
             namespace=settings.namespace,
             location=settings.chart.location(),
             values=values,
-            opts=child(*home, crds, job),
+            opts=self._child(
+                *home, crds, job, transforms=[retain_crds] if settings.crds.install == "chart" else None
+            ),
         )
-
-        self.manifests = []
-        for item in settings.classes:
-            self._custom(
-                f"{name}-proxy-class-{item.name}",
-                envoy_proxy(class_proxy_name(item), settings.namespace, item.proxy, resolved, labels),
-                child(chart),
-            )
-            self._custom(
-                f"{name}-class-{item.name}", gateway_class(item, settings.namespace, labels), child(chart)
-            )
-        for gw in settings.gateways:
-            depends = [chart, namespace_of.get(gw.namespace), secret_of.get(gw.namespace)]
-            if gw.proxy is not None:
-                self._custom(
-                    f"{name}-proxy-gw-{gw.namespace}-{gw.name}",
-                    envoy_proxy(gateway_proxy_name(gw), gw.namespace, gw.proxy, resolved, labels),
-                    child(*depends),
-                )
-            self._custom(f"{name}-gw-{gw.namespace}-{gw.name}", gateway(gw, labels), child(*depends))
+        self._objects(name, settings, resolved, labels, chart, namespace_of, secret_of)
 
         self.controller_image = pulumi.Output.from_input(str(resolved.controller.final))
         self.proxy_image = pulumi.Output.from_input(str(resolved.proxy.final))
@@ -232,13 +205,59 @@ class Gateway(pulumi.ComponentResource):
             }
         )
 
+    def _child(self, *depends: pulumi.Resource | None, **extra: Any) -> pulumi.ResourceOptions:
+        """Options of a child: parented here, on the tenant's cluster when there is one."""
+        needs = [d for d in depends if d is not None]
+        return pulumi.ResourceOptions(parent=self, provider=self._tenant_provider, depends_on=needs, **extra)
+
+    def _objects(
+        self,
+        name: str,
+        settings: GatewaySettings,
+        resolved: GatewayImages,
+        labels: Mapping[str, str],
+        chart: pulumi.Resource,
+        namespace_of: Mapping[str, pulumi.Resource | None],
+        secret_of: Mapping[str, pulumi.Resource | None],
+    ) -> None:
+        """EnvoyProxy -> GatewayClass -> Gateway, each waiting for what it references."""
+        self.manifests = []
+        classes: dict[str, pulumi.Resource] = {}
+        for item in settings.classes:
+            proxy = self._custom(
+                f"{name}-proxy-class-{item.name}",
+                envoy_proxy(class_proxy_name(item), settings.namespace, item.proxy, resolved, labels),
+                self._child(chart),
+            )
+            classes[item.name] = self._custom(
+                f"{name}-class-{item.name}",
+                gateway_class(item, settings.namespace, labels),
+                self._child(chart, proxy),
+            )
+        for gw in settings.gateways:
+            # Namespaces and Gateway names are DNS labels: "<namespace>.<name>" is unambiguous.
+            depends = [
+                chart,
+                classes[gw.gateway_class_name],
+                namespace_of.get(gw.namespace),
+                secret_of.get(gw.namespace),
+            ]
+            if gw.proxy is not None:
+                depends.append(
+                    self._custom(
+                        f"{name}-proxy-gw-{gw.namespace}.{gw.name}",
+                        envoy_proxy(gateway_proxy_name(gw), gw.namespace, gw.proxy, resolved, labels),
+                        self._child(chart, namespace_of.get(gw.namespace)),
+                    )
+                )
+            self._custom(f"{name}-gw-{gw.namespace}.{gw.name}", gateway(gw, labels), self._child(*depends))
+
     def _certgen(
         self,
         name: str,
         settings: GatewaySettings,
         images: GatewayImages,
         labels: Mapping[str, str],
-        child: Any,
         home: list[pulumi.Resource | None],
     ) -> pulumi.Resource:
         spec = certgen(settings, images.controller, images.controller_pull_secrets, labels)
@@ -246,13 +265,17 @@ class Gateway(pulumi.ComponentResource):
             f"{name}-certgen",
             metadata=spec.service_account,
             automount_service_account_token=False,
-            opts=child(*home),
+            opts=self._child(*home),
         )
         meta, rules = spec.role
-        role = k8s.rbac.v1.Role(f"{name}-certgen", metadata=meta, rules=rules, opts=child(*home))
+        role = k8s.rbac.v1.Role(f"{name}-certgen", metadata=meta, rules=rules, opts=self._child(*home))
         meta, role_ref, subjects = spec.role_binding
         binding = k8s.rbac.v1.RoleBinding(
-            f"{name}-certgen", metadata=meta, role_ref=role_ref, subjects=subjects, opts=child(account, role)
+            f"{name}-certgen",
+            metadata=meta,
+            role_ref=role_ref,
+            subjects=subjects,
+            opts=self._child(account, role),
         )
         needs: list[pulumi.Resource | None] = [*home, account, role, binding]
         if (
@@ -262,7 +285,7 @@ class Gateway(pulumi.ComponentResource):
         ):
             meta, rules = spec.cluster_role
             cluster_role = k8s.rbac.v1.ClusterRole(
-                f"{name}-certgen", metadata=meta, rules=rules, opts=child()
+                f"{name}-certgen", metadata=meta, rules=rules, opts=self._child()
             )
             meta, role_ref, subjects = spec.cluster_role_binding
             needs.append(
@@ -271,25 +294,30 @@ class Gateway(pulumi.ComponentResource):
                     metadata=meta,
                     role_ref=role_ref,
                     subjects=subjects,
-                    opts=child(account, cluster_role),
+                    opts=self._child(account, cluster_role),
                 )
             )
             meta, webhooks = spec.webhook
             needs.append(
                 k8s.admissionregistration.v1.MutatingWebhookConfiguration(
-                    f"{name}-topology-injector", metadata=meta, webhooks=webhooks, opts=child()
+                    f"{name}-topology-injector", metadata=meta, webhooks=webhooks, opts=self._child()
                 )
             )
         meta, job = spec.job
         # A changed Job (a new controller image) is replaced; its name is fixed, so the old one
         # must go first. The new run keeps the existing certificates (certgen never overwrites).
         return k8s.batch.v1.Job(
-            f"{name}-certgen", metadata=meta, spec=job, opts=child(*needs, delete_before_replace=True)
+            f"{name}-certgen",
+            metadata=meta,
+            spec=job,
+            opts=self._child(*needs, delete_before_replace=True),
         )
 
-    def _custom(self, resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+    def _custom(
+        self, resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
+    ) -> pulumi.Resource:
         self.manifests.append(manifest)
-        k8s.apiextensions.CustomResource(
+        return k8s.apiextensions.CustomResource(
             resource_name,
             api_version=manifest["apiVersion"],
             kind=manifest["kind"],

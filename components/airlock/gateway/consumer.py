@@ -10,8 +10,8 @@ from ..consumers import Consumer, ObjectKey, Problem, StackFacts
 from ..images.table import ImageRequest, ImageTable
 from ..vcluster.settings import VClusterSettings
 from .images import CATALOG, PROXY, image_requests
-from .settings import GatewaySettings, ProxySettings
-from .spec import TYPE_TOKEN, object_keys, proxy_image_problems, proxy_spec_problems, values_problems
+from .settings import GatewaySettings
+from .spec import TYPE_TOKEN, gateway_problems, image_problems, object_keys
 
 __all__ = ["GATEWAY", "GatewayConsumer", "tenant_host_namespace"]
 
@@ -26,18 +26,6 @@ def tenant_host_namespace(settings: GatewaySettings, facts: StackFacts) -> str |
             if tenant.name == settings.tenant:
                 return tenant.host_namespace
     return None
-
-
-def _proxies(settings: GatewaySettings) -> list[tuple[tuple[str | int, ...], ProxySettings]]:
-    found: list[tuple[tuple[str | int, ...], ProxySettings]] = [
-        (("classes", index, "proxy"), item.proxy) for index, item in enumerate(settings.classes)
-    ]
-    found += [
-        (("gateways", index, "proxy"), item.proxy)
-        for index, item in enumerate(settings.gateways)
-        if item.proxy is not None
-    ]
-    return found
 
 
 class GatewayConsumer(Consumer[GatewaySettings]):
@@ -68,17 +56,7 @@ class GatewayConsumer(Consumer[GatewaySettings]):
                     f"declare it under airlock:vcluster.tenants (declared: {', '.join(known) or 'none'})",
                 )
             )
-        classes = [item.name for item in settings.classes]
         for index, item in enumerate(settings.gateways):
-            if item.gateway_class_name not in classes:
-                problems.append(
-                    Problem(
-                        ("gateways", index, "gatewayClassName"),
-                        item.gateway_class_name,
-                        "names no GatewayClass declared in this section",
-                        f"use one of: {', '.join(classes)}, or declare it under classes",
-                    )
-                )
             declared = item.namespace in facts.namespaces or item.namespace == settings.namespace
             if settings.tenant is None and not declared:
                 problems.append(
@@ -94,27 +72,11 @@ class GatewayConsumer(Consumer[GatewaySettings]):
                         f"add it: airlock:namespaces.{item.namespace}: {{}} (or create: false if it exists)",
                     )
                 )
-        problems += [
-            Problem(("values", *path), value, reason, fix)
-            for path, value, reason, fix in values_problems(settings)
-        ]
-        for location, proxy in _proxies(settings):
-            problems += [
-                Problem((*location, *path), value, reason, fix)
-                for path, value, reason, fix in proxy_spec_problems(proxy)
-            ]
+        problems += [Problem(*problem) for problem in gateway_problems(settings)]
         return problems
 
     def table_problems(self, settings: GatewaySettings, table: ImageTable) -> list[Problem]:
-        proxy = table.resolved(PROXY)
-        problems: list[Problem] = []
-        for location, settings_of_proxy in _proxies(settings):
-            field = settings_of_proxy.image_field
-            problems += [
-                Problem((*location, "imageField"), field, reason)
-                for reason in proxy_image_problems(proxy, field)
-            ]
-        return problems
+        return [Problem(*problem) for problem in image_problems(settings, table.resolved(PROXY))]
 
     def claims(self, settings: GatewaySettings, platform: str) -> dict[str, list[ObjectKey]]:
         # Inside a tenant the objects live on the tenant's cluster; the component claims them

@@ -41,16 +41,31 @@ _HOSTNAME = re.compile(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-
 _RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?")
 
 
-def _owner_name(value: str, what: str) -> str:
-    """GatewayClass and Gateway names: object names (DNS-1123 subdomains) that Envoy Gateway also
-    writes as label values on every proxy object (``gateway.envoyproxy.io/owning-gatewayclass``,
-    ``owning-gateway-name``; v1.9.0 internal/gatewayapi/helpers.go), so at most 63 characters."""
+_DNS_1035 = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def _class_name(value: str) -> str:
+    """GatewayClass names: Envoy Gateway writes them as a label value on every proxy object
+    (``gateway.envoyproxy.io/owning-gatewayclass``; v1.9.0 internal/gatewayapi/helpers.go), and
+    with ``mergeGateways`` names the proxy's objects after them: a DNS-1123 label."""
+    return kube.dns_label(value, "a GatewayClass name")
+
+
+def _gateway_name(value: str) -> str:
+    """Gateway names: a label value (``owning-gateway-name``) and the base of the proxy's object
+    names, its Service's included (``proxy.Name = gateway.Name``, internal/gatewayapi/
+    translator.go; a hash suffix keeps the rest): Service names are DNS-1035 labels."""
     if len(value) > 63:
         raise ValueError(
-            f"{what} is {len(value)} characters long; Envoy Gateway writes it as a label value on the "
-            "proxy's objects, and label values have at most 63; shorten it"
+            f"a Gateway name is {len(value)} characters long; Envoy Gateway writes it as a label value "
+            "and names the proxy's Service after it, so at most 63; shorten it"
         )
-    return kube.dns_subdomain(value, what)
+    if not _DNS_1035.fullmatch(value):
+        raise ValueError(
+            "a Gateway name must be a DNS-1035 label (Envoy Gateway names the proxy's Service after "
+            "it): a lowercase letter first, then lowercase letters, digits and '-'; no '.'"
+        )
+    return value
 
 
 class GatewayChart(ChartSource):
@@ -139,7 +154,7 @@ class ClassSettings(StrictModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _owner_name(value, "a GatewayClass name")
+        return _class_name(value)
 
 
 class ListenerSettings(StrictModel):
@@ -221,7 +236,7 @@ class GatewayItem(StrictModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _owner_name(value, "a Gateway name")
+        return _gateway_name(value)
 
     @field_validator("namespace")
     @classmethod

@@ -63,14 +63,18 @@ __all__ = [
     "certgen",
     "chart_values",
     "class_proxy_name",
+    "cluster_domain",
     "crd_names",
     "crds_chart_values",
+    "describe_problems",
     "envoy_proxy",
     "envoy_proxy_container",
     "fullname",
     "gateway",
     "gateway_class",
+    "gateway_problems",
     "gateway_proxy_name",
+    "image_problems",
     "object_keys",
     "proxy_image_problems",
     "proxy_spec_problems",
@@ -125,6 +129,10 @@ OWNED_PATHS: dict[Path, str] = {
     ("topologyInjector", "enabled"): "airlock:gateway.topologyInjector",
     ("createNamespace",): "airlock:namespaces (airlock creates the controller namespace)",
     ("namespaceOverride",): "airlock:gateway.namespace",
+    ("fullnameOverride",): "airlock:gateway.releaseName (airlock names the certgen objects after it)",
+    ("nameOverride",): "airlock:gateway.releaseName (airlock names the certgen objects after it)",
+    (*_EG, "gateway", "controllerName"): "airlock (its GatewayClasses name the chart's default controller)",
+    ("certgen",): "nothing: helm.v4.Chart does not render the certgen hooks; airlock runs certgen itself",
 }
 """gateway-helm values airlock sets, and the setting that decides each: the ``values`` escape
 hatch cannot change them (the value is ignored with a warning naming the setting)."""
@@ -176,7 +184,144 @@ _WRITTEN: tuple[Path, ...] = (*OWNED_PATHS, ("global", "images", "x", "image"))
 
 def values_problems(settings: GatewaySettings) -> list[ValuesProblem]:
     """The ``values`` escape hatch must keep the sections airlock writes into mappings."""
-    return mapping_problems(settings.values, _WRITTEN)
+    problems = mapping_problems(settings.values, _WRITTEN)
+    domain = settings.values.get("kubernetesClusterDomain")
+    if domain is not None and not (isinstance(domain, str) and domain):
+        problems.append(
+            (("kubernetesClusterDomain",), domain, "must be the cluster's DNS domain", "e.g. cluster.local")
+        )
+    return problems
+
+
+def cluster_domain(settings: GatewaySettings) -> str:
+    """The chart's ``kubernetesClusterDomain`` (default ``cluster.local``): the controller and
+    the certificates certgen issues both use it."""
+    domain = settings.values.get("kubernetesClusterDomain")
+    return domain if isinstance(domain, str) and domain else "cluster.local"
+
+
+Where = tuple[str | int, ...]
+"""A path below ``airlock:gateway``."""
+
+
+def _proxies(settings: GatewaySettings) -> list[tuple[Where, ProxySettings]]:
+    found: list[tuple[Where, ProxySettings]] = [
+        (("classes", index, "proxy"), item.proxy) for index, item in enumerate(settings.classes)
+    ]
+    found += [
+        (("gateways", index, "proxy"), item.proxy)
+        for index, item in enumerate(settings.gateways)
+        if item.proxy is not None
+    ]
+    return found
+
+
+def gateway_problems(settings: GatewaySettings) -> list[tuple[Where, object, str, str]]:
+    """Every problem of a gateway section that needs no other config key and no resolved image:
+    classes the Gateways name, the escape hatches, how each EnvoyProxy merges, derived names.
+    Used by the stack loader (with config paths) and by the component used on its own."""
+    problems: list[tuple[Where, object, str, str]] = []
+    classes = {item.name: item for item in settings.classes}
+    for index, declared in enumerate(settings.gateways):
+        if declared.gateway_class_name not in classes:
+            problems.append(
+                (
+                    ("gateways", index, "gatewayClassName"),
+                    declared.gateway_class_name,
+                    "names no GatewayClass declared in this section",
+                    f"use one of: {', '.join(classes)}, or declare it under classes",
+                )
+            )
+    problems += [
+        (("values", *path), value, reason, fix) for path, value, reason, fix in values_problems(settings)
+    ]
+    for where, proxy in _proxies(settings):
+        problems += [
+            (where + path, value, reason, fix) for path, value, reason, fix in proxy_spec_problems(proxy)
+        ]
+    # The chart's EnvoyGateway default always has an envoyDeployment (airlock sets
+    # global.images.envoyProxy.image), and StrategicMerge keeps what the more specific proxy
+    # does not replace: a DaemonSet merged onto it leaves both, and the controller creates both
+    # (v1.9.0 internal/infrastructure/kubernetes/infra.go). Likewise a Gateway's proxy of
+    # another workload than its class's.
+    for index, kind in enumerate(settings.classes):
+        if kind.proxy.workload == "DaemonSet" and kind.proxy.merge_type != "Replace":
+            problems.append(
+                (
+                    ("classes", index, "proxy", "mergeType"),
+                    kind.proxy.merge_type,
+                    "a DaemonSet proxy merged onto the chart's default (an envoyDeployment) keeps both, "
+                    "and Envoy Gateway would run a Deployment and a DaemonSet of proxies",
+                    "use mergeType: Replace with workload: DaemonSet",
+                )
+            )
+    for index, gw in enumerate(settings.gateways):
+        owner = classes.get(gw.gateway_class_name)
+        if gw.proxy is not None and owner is not None and gw.proxy.workload != owner.proxy.workload:
+            problems.append(
+                (
+                    ("gateways", index, "proxy", "workload"),
+                    gw.proxy.workload,
+                    f"differs from its class {owner.name}'s ({owner.proxy.workload}); merged, the proxy "
+                    "would run as both",
+                    f"use workload: {owner.proxy.workload}, or a class with a {gw.proxy.workload} proxy",
+                )
+            )
+        merge_gateways = owner is not None and owner.proxy.spec.get("mergeGateways") is True
+        if merge_gateways and gw.proxy is not None:
+            problems.append(
+                (
+                    ("gateways", index, "proxy"),
+                    gw.proxy.model_dump(by_alias=True, exclude_defaults=True),
+                    f"class {gw.gateway_class_name} merges its Gateways (mergeGateways), and Envoy Gateway "
+                    "refuses a Gateway-level EnvoyProxy then",
+                    "remove this Gateway's proxy settings, or mergeGateways from the class",
+                )
+            )
+    for index, kind in enumerate(settings.classes):
+        if kind.proxy.spec.get("mergeGateways") is True and settings.deploy_type == "GatewayNamespace":
+            problems.append(
+                (
+                    ("classes", index, "proxy", "spec", "mergeGateways"),
+                    True,
+                    "Envoy Gateway cannot merge Gateways with deployType GatewayNamespace (each "
+                    "Gateway's proxies run in its own namespace)",
+                    "use deployType ControllerNamespace, or remove mergeGateways",
+                )
+            )
+    certgen_name = f"{fullname(settings)}-certgen"
+    if len(certgen_name) > 63:
+        problems.append(
+            (
+                ("releaseName",),
+                settings.release_name,
+                f"the certgen Job would be named {certgen_name!r} ({len(certgen_name)} characters); "
+                "a Job name becomes its pods' job-name label, at most 63",
+                "shorten it: the release name plus '-gateway-helm-certgen' must fit in 63 characters "
+                "(42 for the release name)",
+            )
+        )
+    return problems
+
+
+def image_problems(settings: GatewaySettings, proxy: ResolvedImage) -> list[tuple[Where, object, str, str]]:
+    """Whether the final proxy reference fits each EnvoyProxy's chosen field."""
+    return [
+        ((*where, "imageField"), item.image_field, reason, "")
+        for where, item in _proxies(settings)
+        for reason in proxy_image_problems(proxy, item.image_field)
+    ]
+
+
+def describe_problems(problems: Sequence[tuple[Where, object, str, str]]) -> str:
+    """Problems as one message for a component used without a stack."""
+
+    def path(where: Where) -> str:
+        return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in where).lstrip(".")
+
+    return "gateway: " + "; ".join(
+        f"{path(where)}: {reason}" + (f"; {fix}" if fix else "") for where, _, reason, fix in problems
+    )
 
 
 def chart_values(settings: GatewaySettings, images: GatewayImages) -> tuple[dict[str, Any], list[str]]:
@@ -376,7 +521,7 @@ def certgen(
                 "name": "ENVOY_GATEWAY_NAMESPACE",
                 "value_from": {"field_ref": {"api_version": "v1", "field_path": "metadata.namespace"}},
             },
-            {"name": "KUBERNETES_CLUSTER_DOMAIN", "value": "cluster.local"},
+            {"name": "KUBERNETES_CLUSTER_DOMAIN", "value": cluster_domain(settings)},
         ],
         "security_context": {
             "run_as_non_root": True,
