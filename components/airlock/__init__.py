@@ -25,12 +25,15 @@ _EXPORTS = {
     "VirtualClusterArgs": "vcluster.component",
     "Gateway": "gateway.component",
     "GatewayArgs": "gateway.component",
+    "Crossplane": "crossplane.component",
+    "CrossplaneArgs": "crossplane.component",
     # settings (the stack sections, usable in code)
     "RegistrySettings": "registry.settings",
     "TenantSettings": "vcluster.settings",
     "VClusterChart": "vcluster.settings",
     "VClusterSettings": "vcluster.settings",
     "GatewaySettings": "gateway.settings",
+    "CrossplaneSettings": "crossplane.settings",
     "StackConfig": "config",
     "LoadedConfig": "config",
     "ConfigError": "config",
@@ -46,10 +49,14 @@ _EXPORTS = {
     "registry_image_requests": "registry.images:image_requests",
     "vcluster_image_requests": "vcluster.images:image_requests",
     "gateway_image_requests": "gateway.images:image_requests",
+    "crossplane_image_requests": "crossplane.images:image_requests",
 }
 
 if TYPE_CHECKING:
     from .config import ConfigError, LoadedConfig, StackConfig, load_stack_config
+    from .crossplane.component import Crossplane, CrossplaneArgs
+    from .crossplane.images import image_requests as crossplane_image_requests
+    from .crossplane.settings import CrossplaneSettings
     from .gateway.component import Gateway, GatewayArgs
     from .gateway.images import image_requests as gateway_image_requests
     from .gateway.settings import GatewaySettings
@@ -72,6 +79,9 @@ __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ConfigError",
+    "Crossplane",
+    "CrossplaneArgs",
+    "CrossplaneSettings",
     "DuplicateObjectError",
     "Gateway",
     "GatewayArgs",
@@ -96,6 +106,7 @@ __all__ = [
     "VClusterSettings",
     "VirtualCluster",
     "VirtualClusterArgs",
+    "crossplane_image_requests",
     "gateway_image_requests",
     "load_stack_config",
     "registry_image_requests",

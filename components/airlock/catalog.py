@@ -16,15 +16,10 @@ from .images.reference import ImageReference, parse
 from .registry import images as registry
 from .vcluster import images as vcluster
 
-# Rooms whose components are not built yet still pin the images the policy must know.
-_WITHOUT_CONSUMER = (crossplane.CATALOG,)
-
 __all__ = ["CATALOG", "VERSIONS", "CatalogImage", "catalog_image", "source_reference"]
 
 CATALOG: dict[str, CatalogImage] = {
-    image.name: image
-    for images in (*(consumer.catalog for consumer in CONSUMERS), *_WITHOUT_CONSUMER)
-    for image in images
+    image.name: image for images in (consumer.catalog for consumer in CONSUMERS) for image in images
 }
 VERSIONS = {
     "registry": registry.VERSION,

@@ -14,7 +14,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, cast
 
@@ -499,11 +499,11 @@ def _section_checks(config: StackConfig, secret_keys: frozenset[str]) -> list[Co
     return problems
 
 
-def _table_checks(config: StackConfig, table: ImageTable) -> list[ConfigProblem]:
+def _table_checks(config: StackConfig, table: ImageTable, facts: StackFacts) -> list[ConfigProblem]:
     return [
         ConfigProblem(_section_path(consumer, problem.path), problem.value, problem.reason, problem.fix)
         for consumer, settings in config.sections()
-        for problem in consumer.table_problems(settings, table)
+        for problem in consumer.table_problems(settings, table, facts)
     ]
 
 
@@ -588,7 +588,8 @@ def load_stack_config(
             _policy_problem(item, config.lock_file, config.workload_images) for item in error.problems
         ]
         raise ConfigError(stack, problems, hidden) from None
-    problems = _table_checks(config, table) if not ignore_lock else []
+    facts = replace(config.facts(secrets), policy=policy)
+    problems = _table_checks(config, table, facts) if not ignore_lock else []
     if problems:
         raise ConfigError(stack, problems, hidden)
     return LoadedConfig(

@@ -54,6 +54,8 @@ class StackFacts:
     sections: Mapping[str, StrictModel] = field(default_factory=dict)
     """The other configured consumers' settings by key (a gateway inside a vcluster tenant
     reads the tenant's host namespace)."""
+    policy: ImagePolicy | None = None
+    """The stack's policy completed by every consumer; set for :meth:`Consumer.table_problems`."""
 
 
 class Consumer(Generic[S]):
@@ -80,8 +82,9 @@ class Consumer(Generic[S]):
         """Checks across keys, before the image table is built."""
         return []
 
-    def table_problems(self, settings: S, table: ImageTable) -> list[Problem]:
-        """Checks that need resolved images (a digest-pinned image where a tag is required…)."""
+    def table_problems(self, settings: S, table: ImageTable, facts: StackFacts) -> list[Problem]:
+        """Checks that need resolved images (a digest-pinned image where a tag is required…);
+        ``facts.policy`` is the stack's completed policy."""
         return []
 
     def complete_policy(self, settings: S, policy: ImagePolicy) -> ImagePolicy:
@@ -103,11 +106,12 @@ class Consumer(Generic[S]):
 
 
 def _consumers() -> tuple[Consumer[StrictModel], ...]:
+    from .crossplane.consumer import CROSSPLANE
     from .gateway.consumer import GATEWAY
     from .registry.consumer import REGISTRY
     from .vcluster.consumer import VCLUSTER
 
-    return (REGISTRY, VCLUSTER, GATEWAY)  # type: ignore[return-value]
+    return (REGISTRY, VCLUSTER, GATEWAY, CROSSPLANE)  # type: ignore[return-value]
 
 
 CONSUMERS: tuple[Consumer[StrictModel], ...] = _consumers()

@@ -19,6 +19,7 @@ __all__ = [
     "dns_label",
     "dns_name",
     "dns_subdomain",
+    "helm_release_name",
     "label_key",
     "label_value",
     "labels",
@@ -40,6 +41,17 @@ def dns_label(value: str, what: str = "a name") -> str:
     if not DNS_LABEL.fullmatch(value):
         raise ValueError(
             f"{what} must be a DNS-1123 label; use lowercase letters, digits and '-' (at most 63)"
+        )
+    return value
+
+
+def helm_release_name(value: str) -> str:
+    """A Helm release name: a DNS-1123 label of at most 53 characters (Helm refuses longer ones:
+    charts append suffixes to it for object names)."""
+    if len(value) > 53 or not DNS_LABEL.fullmatch(value):
+        raise ValueError(
+            "a Helm release name is a DNS-1123 label of at most 53 characters; use lowercase "
+            "letters, digits and '-'"
         )
     return value
 

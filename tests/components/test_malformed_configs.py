@@ -139,6 +139,26 @@ def proxy_override(**override: Any) -> Callable[[Values, set[str]], None]:
     return edit_images(lambda i: i.setdefault("overrides", {}).update({"envoy-gateway/proxy": override}))
 
 
+def edit_crossplane(change: Callable[[dict[str, Any]], None]) -> Callable[[Values, set[str]], None]:
+    """Change dev's airlock:crossplane (one Provider from upstream xpkg.crossplane.io)."""
+
+    def mutate(values: Values, secrets: set[str]) -> None:
+        change(values["airlock:crossplane"])
+
+    return mutate
+
+
+def first_package(**changes: Any) -> Callable[[Values, set[str]], None]:
+    return edit_crossplane(lambda c: c["packages"][0].update(changes))
+
+
+def keep_upstream(source: str) -> Callable[[Values, set[str]], None]:
+    """A mirror rule that leaves ``source`` where it is (the dev stack does so for xpkg.crossplane.io)."""
+    return edit_images(
+        lambda i: i.setdefault("mirrors", []).append({"source": source, "to": source, "layout": "replace"})
+    )
+
+
 SHA512 = "sha512:" + "ab" * 64
 
 
@@ -911,6 +931,83 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         ),
         "airlock:gateway.classes[0].proxy.spec.mergeGateways",
         "cannot merge Gateways with deployType GatewayNamespace",
+    ),
+    # Crossplane (airlock:crossplane)
+    (
+        "crossplane-package-on-plain-http-registry",
+        first_package(package="ghcr.io/team/provider-x:v1.0.0"),
+        "airlock:crossplane.packages[0].package",
+        "has no plain-HTTP option (crossplane#6159)",
+    ),
+    (
+        "crossplane-package-without-tag",
+        first_package(package="xpkg.crossplane.io/crossplane-contrib/provider-kubernetes"),
+        "airlock:crossplane.packages[0].package",
+        "a package needs a tag or a digest",
+    ),
+    (
+        "crossplane-package-dotless-host",
+        both(keep_upstream("registry:5000"), first_package(package="registry:5000/team/provider-x:v1.0.0")),
+        "airlock:crossplane.packages[0].package",
+        "must be a fully qualified image name",
+    ),
+    (
+        "crossplane-package-kind-unknown",
+        first_package(kind="Composition"),
+        "airlock:crossplane.packages[0].kind",
+        "Input should be 'Provider', 'Function' or 'Configuration'",
+    ),
+    (
+        "crossplane-ca-bundle-not-pem",
+        both(
+            keep_upstream("git.example.com:8443"),
+            edit_images(
+                lambda i: i.setdefault("registries", {}).update(
+                    {"git.example.com:8443": {"caBundle": "not a certificate"}}
+                )
+            ),
+            first_package(package="git.example.com:8443/platform/provider-x:v1.0.0"),
+        ),
+        'airlock:images.registries["git.example.com:8443"].caBundle',
+        "-----BEGIN CERTIFICATE-----",
+    ),
+    (
+        "crossplane-namespace-undeclared",
+        edit_crossplane(lambda c: c.update(namespace="xp-system")),
+        "airlock:crossplane.namespace",
+        "is not declared under airlock:namespaces",
+    ),
+    (
+        "crossplane-rewrite-with-a-registry-override",
+        both(
+            edit_crossplane(lambda c: c.update(packageSource="rewrite")),
+            first_package(package="ghcr.io/team/provider-x:v1.0.0"),
+            edit_images(
+                lambda i: i.setdefault("overrides", {}).update(
+                    {"crossplane-providers/provider-kubernetes": {"registry": "mirror.example.com"}}
+                )
+            ),
+        ),
+        "airlock:crossplane.packages[0].package",
+        "use packageSource: mirror",
+    ),
+    (
+        "crossplane-package-declared-twice",
+        edit_crossplane(lambda c: c["packages"].append(dict(c["packages"][0]))),
+        "airlock:crossplane",
+        "is declared more than once",
+    ),
+    (
+        "crossplane-values-image-not-mapping",
+        edit_crossplane(lambda c: c.update(values={"image": "x"})),
+        "airlock:crossplane.values.image",
+        "must be a mapping",
+    ),
+    (
+        "crossplane-package-name-invalid",
+        first_package(name="Provider_K8s"),
+        "airlock:crossplane.packages[0].name",
+        "DNS-1123 label",
     ),
     (
         "gateway-classes-missing",

@@ -30,6 +30,7 @@ def test_secret_only_in_namespaces_whose_pods_pull_from_a_credentialed_registry(
     del values["airlock:registry"]  # logins given by hand here; the registry case is below
     del values["airlock:vcluster"]
     del values["airlock:gateway"]
+    del values["airlock:crossplane"]
     values["airlock:images"].update(
         registry={"to": "registry.staging.example.com"},
         mirrors=[
@@ -66,7 +67,13 @@ def test_platform_registry_login_reaches_the_pull_secrets_automatically():
 
     by_namespace = secrets_by_namespace(run_stack("staging"))
     # not airlock-system: the registry's own image comes from upstream
-    assert sorted(by_namespace) == ["apps", "envoy-gateway-system", "vcluster-team-a", "vcluster-team-b"]
+    assert sorted(by_namespace) == [
+        "apps",
+        "crossplane-system",
+        "envoy-gateway-system",
+        "vcluster-team-a",
+        "vcluster-team-b",
+    ]
     auths = json.loads(by_namespace["apps"]["stringData"][".dockerconfigjson"])["auths"]
     assert sorted(auths) == ["docker-io.registry.staging.example.com"]  # only what apps pulls from
     login = auths["docker-io.registry.staging.example.com"]
@@ -105,6 +112,7 @@ def test_existing_namespace_is_not_created_but_gets_its_secret():
     del values["airlock:registry"]
     del values["airlock:vcluster"]
     del values["airlock:gateway"]
+    del values["airlock:crossplane"]
     values["airlock:registryCredentials"] = {"docker.io": {"username": "u", "password": "p"}}
     secrets.add("airlock:registryCredentials")
     values["airlock:namespaces"] = {"default": {"create": False}}

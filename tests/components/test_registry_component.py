@@ -75,7 +75,7 @@ def test_in_cluster_deploys_hosted_and_one_cache_per_upstream(recordings):
     remote_urls = {
         o["metadata"]["name"]: yaml.safe_load(o["data"]["config.yml"]).get("proxy", {}).get("remoteurl")
         for o in objects
-        if o["kind"] == "ConfigMap"
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("registry")
     }
     assert remote_urls == {
         "registry-config": None,

@@ -21,7 +21,10 @@ from airlock.plan.render import render_plan
 from tests.support.crd import validate_custom_resource
 
 from .conftest import PROJECT_DIR, STACKS, run_stack, stack_values
-from .gateway_schemas import CUSTOM_RESOURCES
+from .crossplane_schemas import CUSTOM_RESOURCES as CROSSPLANE_RESOURCES
+from .gateway_schemas import CUSTOM_RESOURCES as GATEWAY_RESOURCES
+
+CUSTOM_RESOURCES = {**GATEWAY_RESOURCES, **CROSSPLANE_RESOURCES}
 
 # Oldest and newest Kubernetes minors airlock supports (README: "Supported Kubernetes").
 KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33", "1.34")
@@ -48,7 +51,7 @@ def test_every_kubernetes_object_validates(recordings, stack, version):
             custom += 1
         else:
             kubernetes_validate.validate(manifest, version, strict=True)
-    assert custom >= 3  # EnvoyProxy, GatewayClass, Gateway
+    assert custom >= 4  # EnvoyProxy, GatewayClass, Gateway, a package (+ ImageConfigs)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -95,3 +95,50 @@ def build_layout(
     top["annotations"] = {"org.opencontainers.image.ref.name": tag}
     (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
     return Layout(directory, tag, str(top["digest"]), platform_digests, total)
+
+
+def build_package_layout(directory: Path, tag: str, package_yaml: str) -> Layout:
+    """A Crossplane package (xpkg): one image whose layer holds ``package.yaml``, annotated as
+    the package's base layer (``io.crossplane.xpkg: base``, the xpkg specification)."""
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+    (directory / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    buffer = io.BytesIO()
+    data = package_yaml.encode()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("package.yaml")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    layer = gzip.compress(buffer.getvalue(), compresslevel=1, mtime=0)
+    layer_digest, layer_len = _write_blob(blobs, layer)
+    diff_id = "sha256:" + hashlib.sha256(buffer.getvalue()).hexdigest()
+    config = json.dumps(
+        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [diff_id]}},
+        sort_keys=True,
+    ).encode()
+    config_digest, config_len = _write_blob(blobs, config)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": {"mediaType": CONFIG, "digest": config_digest, "size": config_len},
+            "layers": [
+                {
+                    "mediaType": LAYER,
+                    "digest": layer_digest,
+                    "size": layer_len,
+                    "annotations": {"io.crossplane.xpkg": "base"},
+                }
+            ],
+        },
+        sort_keys=True,
+    ).encode()
+    manifest_digest, manifest_len = _write_blob(blobs, manifest)
+    top = {
+        "mediaType": MANIFEST,
+        "digest": manifest_digest,
+        "size": manifest_len,
+        "annotations": {"org.opencontainers.image.ref.name": tag},
+    }
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
+    return Layout(directory, tag, manifest_digest, {"linux/amd64": manifest_digest}, layer_len + config_len)

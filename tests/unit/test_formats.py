@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airlock.crossplane.images import crossplane_image
+from airlock.crossplane.spec import crossplane_image
 from airlock.gateway.spec import envoy_proxy_container
 from airlock.images import ImagePolicy, PolicyError, parse, resolve
 from airlock.images.formats import full, pull_secret_names, pull_secret_objects

@@ -1,35 +1,43 @@
-"""Crossplane's images (pure): the catalog entry at v2.3.4 and the chart's image values.
+"""What a Crossplane installation pulls, and where (pure): the core image at v2.3.4 and the
+packages.
 
-Read from crossplane/crossplane v2.3.4 ``cluster/charts/crossplane/values.yaml``:
-``image.repository``, ``image.tag`` defaulting to ``v<appVersion>``, ``image.ignoreTag``.
+Read from crossplane/crossplane v2.3.4: the chart's ``image.repository``
+(``cluster/charts/crossplane/values.yaml``; the tag defaults to ``v<appVersion>``, and the chart
+is packaged with appVersion 2.3.4 by ``nix/build.nix``). The same image runs the init container
+(which applies Crossplane's CRDs), the core container and the RBAC manager.
+
+Packages are fetched by the crossplane pod itself (go-containerregistry, with the pull secrets
+named on the package and the CA bundle of ``registryCaBundleConfig``): node mirrors never apply
+to them. Providers and Functions then run as Deployments in Crossplane's namespace with the
+package image, pulled by the kubelet. Every package is therefore requested for Crossplane's
+namespace, so its pull secret holds the package registries' logins.
 """
 
 from __future__ import annotations
 
 from ..images.catalog import CatalogImage
-from ..images.policy import ResolvedImage
+from ..images.table import ImageRequest
+from .settings import CrossplaneSettings
 
-__all__ = ["CATALOG", "VERSION", "crossplane_image"]
+__all__ = ["CATALOG", "CORE", "VERSION", "image_requests"]
 
 VERSION = "2.3.4"
+CORE = "crossplane/crossplane"
 
 CATALOG = (
     CatalogImage(
-        "crossplane/crossplane",
+        CORE,
         f"xpkg.crossplane.io/crossplane/crossplane:v{VERSION}",
-        "Crossplane core and RBAC manager",
+        "Crossplane core, its init container (applies the CRDs) and the RBAC manager",
     ),
 )
 
 
-def crossplane_image(image: ResolvedImage) -> dict[str, object]:
-    """Crossplane chart ``image`` values: repository/tag, or a digest via ``ignoreTag``."""
-    final = image.final
-    values: dict[str, object] = {"pullPolicy": image.pull_policy}
-    if final.digest is not None or final.tag is None:
-        # ignoreTag: the chart uses repository verbatim (an empty tag would fall back to
-        # v<appVersion>, which is not what the policy decided).
-        values.update(repository=str(final), ignoreTag=True)
-    else:
-        values.update(repository=final.name, tag=final.tag, ignoreTag=False)
-    return values
+def image_requests(settings: CrossplaneSettings) -> list[ImageRequest]:
+    """The core image and every package, all pulled for Crossplane's namespace."""
+    requests = [ImageRequest(CORE, CATALOG[0].source, settings.namespace)]
+    requests += [
+        ImageRequest(package.logical_name, package.package, settings.namespace)
+        for package in settings.packages
+    ]
+    return requests

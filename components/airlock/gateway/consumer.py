@@ -75,7 +75,9 @@ class GatewayConsumer(Consumer[GatewaySettings]):
         problems += [Problem(*problem) for problem in gateway_problems(settings)]
         return problems
 
-    def table_problems(self, settings: GatewaySettings, table: ImageTable) -> list[Problem]:
+    def table_problems(
+        self, settings: GatewaySettings, table: ImageTable, facts: StackFacts
+    ) -> list[Problem]:
         return [Problem(*problem) for problem in image_problems(settings, table.resolved(PROXY))]
 
     def claims(self, settings: GatewaySettings, platform: str) -> dict[str, list[ObjectKey]]:

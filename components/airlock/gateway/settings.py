@@ -37,8 +37,6 @@ CHART_VERSION = "v1.9.0"
 # Gateway API v1.6.1: SectionName (listener names) and Hostname (listener hostnames).
 _SECTION_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _HOSTNAME = re.compile(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-# Helm refuses release names over 53 characters (they become object name prefixes).
-_RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?")
 
 
 _DNS_1035 = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -310,12 +308,7 @@ class GatewaySettings(StrictModel):
     @field_validator("release_name")
     @classmethod
     def _release(cls, value: str) -> str:
-        if not _RELEASE_NAME.fullmatch(value):
-            raise ValueError(
-                "a Helm release name is a DNS-1123 label of at most 53 characters; use lowercase "
-                "letters, digits and '-'"
-            )
-        return value
+        return kube.helm_release_name(value)
 
     @field_validator("classes")
     @classmethod

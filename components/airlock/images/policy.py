@@ -51,6 +51,7 @@ __all__ = [
     "ResolvedImage",
     "TagRules",
     "canonical_reference",
+    "relocated_prefix",
     "resolve",
     "resolve_all",
     "split_location",
@@ -191,6 +192,20 @@ def relocate(reference: ImageReference, to: str, layout: str, matched_prefix: st
             f"cannot be mirrored to {to!r} ({layout}): {error.reason}",
             "use a layout that keeps the path valid",
         ) from None
+
+
+def relocated_prefix(to: str, layout: str, matched_prefix: str) -> str:
+    """What :func:`relocate` puts in place of ``<matched_prefix>/`` (the same parts, applied to
+    the prefix itself), ending with '/'."""
+    domain, _, base = to.partition("/")
+    source_domain, _, source_path = matched_prefix.partition("/")
+    if layout == "nest":
+        parts = [base, nest_component(source_domain), source_path]
+    elif layout == "flatten":
+        parts = [base, source_path]
+    else:
+        parts = [base]
+    return "/".join([domain, *(part for part in parts if part)]) + "/"
 
 
 class ImageOverride(StrictModel):
@@ -371,8 +386,9 @@ class ImagePolicy(StrictModel):
         names = set(known)
         return sorted(name for name in self.overrides if name not in names)
 
-    def locate(self, reference: ImageReference) -> tuple[ImageReference, str]:
-        """Registry and repository from mirror rules, then the registry override."""
+    def _location_rule(self, reference: ImageReference) -> tuple[MirrorRule | RegistryOverride | None, str]:
+        """The rule that decides where ``reference`` is pulled from, and how it is described:
+        the mirror rule with the longest matching source prefix, else the registry override."""
         best: tuple[int, int] | None = None
         for index, rule in enumerate(self.mirrors):
             if rule.matches(reference):
@@ -380,14 +396,28 @@ class ImagePolicy(StrictModel):
                 if best is None or length > best[0]:
                     best = (length, index)
         if best is not None:
-            rule = self.mirrors[best[1]]
-            return rule.apply(reference), rule.describe(best[1])
+            return self.mirrors[best[1]], self.mirrors[best[1]].describe(best[1])
         if self.registry is not None:
             if self.registry.holds(reference):  # already in the environment's registry
-                return reference, "source (already in images.registry)"
-            described = f"images.registry ({self.registry.to}, {self.registry.layout})"
-            return self.registry.apply(reference), described
-        return reference, "source"
+                return None, "source (already in images.registry)"
+            return self.registry, f"images.registry ({self.registry.to}, {self.registry.layout})"
+        return None, "source"
+
+    def locate(self, reference: ImageReference) -> tuple[ImageReference, str]:
+        """Registry and repository from mirror rules, then the registry override."""
+        rule, described = self._location_rule(reference)
+        return (rule.apply(reference) if rule is not None else reference), described
+
+    def location_prefixes(self, reference: ImageReference) -> tuple[str, str] | None:
+        """The rule that relocates ``reference`` as a pair of string prefixes: every reference
+        starting with the first is relocated by replacing it with the second (what a Crossplane
+        ImageConfig ``rewriteImage`` expresses). None when no rule relocates it."""
+        rule, _ = self._location_rule(reference)
+        if isinstance(rule, MirrorRule):
+            return f"{rule.source}/", relocated_prefix(rule.to, rule.layout, rule.source)
+        if isinstance(rule, RegistryOverride):
+            return f"{reference.domain}/", relocated_prefix(rule.to, rule.layout, reference.domain)
+        return None
 
 
 @dataclass(frozen=True, slots=True)

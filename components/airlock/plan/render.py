@@ -49,8 +49,12 @@ def render_plan(document: dict[str, Any], console: Console) -> None:
     console.print(f"{len(document['resources'])} resources")
 
     table = Table(title="Images", show_lines=False)
+    # A final reference is copied by reviewers: it keeps its width (up to half the console)
+    # and the other columns fold first.
+    longest = max((len(image["final"]) for image in document["images"]), default=0)
     for column in ("image", "namespace", "final reference", "pull policy", "pull secrets", "rule"):
-        table.add_column(column, overflow="fold")
+        width = min(longest, console.width // 2) if column == "final reference" else None
+        table.add_column(column, overflow="fold", min_width=width)
     for image in document["images"]:
         table.add_row(
             *(

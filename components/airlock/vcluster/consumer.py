@@ -34,7 +34,9 @@ class VClusterConsumer(Consumer[VClusterSettings]):
             for location, value, reason, fix in structure_problems(tenant)
         ]
 
-    def table_problems(self, settings: VClusterSettings, table: ImageTable) -> list[Problem]:
+    def table_problems(
+        self, settings: VClusterSettings, table: ImageTable, facts: StackFacts
+    ) -> list[Problem]:
         if not settings.tenants:
             return []
         kubernetes = table.resolved("vcluster/kubernetes")

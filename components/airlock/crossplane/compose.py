@@ -1,0 +1,50 @@
+"""Platform's Crossplane step (imports pulumi): the Crossplane component with the stack's
+completed policy and, for packages from the platform registry, its CA; the stack export
+``crossplane``."""
+
+from __future__ import annotations
+
+import pulumi
+
+from ..assembly import Assembly, Composed
+from ..registry.component import PrivateRegistry
+from ..registry.settings import RegistrySettings
+from .component import Crossplane, CrossplaneArgs
+from .settings import CrossplaneSettings
+
+__all__ = ["compose"]
+
+
+def compose(assembly: Assembly, settings: CrossplaneSettings) -> Composed:
+    assert assembly.image_config is not None
+    config = assembly.loaded.config
+    registry_ca, registry_hosts = None, frozenset[str]()
+    found = assembly.composed.get("registry")
+    registry = found.components.get("registry") if found else None
+    registry_settings = getattr(config, "registry", None)
+    if isinstance(registry, PrivateRegistry) and isinstance(registry_settings, RegistrySettings):
+        registry_ca, registry_hosts = registry.ca_bundle, frozenset(registry_settings.served_registries())
+    component = Crossplane(
+        f"{assembly.name}-crossplane",
+        CrossplaneArgs(
+            settings=settings,
+            image_config=assembly.image_config,
+            policy=config.effective_policy(),
+            labels=assembly.labels,
+            namespace_resource=assembly.namespaces.get(settings.namespace),
+            registry_ca=registry_ca,
+            registry_hosts=registry_hosts,
+            secret_values="airlock:crossplane" in assembly.loaded.secret_keys,
+        ),
+        opts=pulumi.ResourceOptions(parent=assembly.parent),
+    )
+    export = pulumi.Output.from_input(
+        {
+            "namespace": settings.namespace,
+            "packageSource": settings.package_source,
+            "coreImage": component.core_image,
+            "packages": component.packages,
+            "imageConfigs": component.image_configs,
+        }
+    )
+    return Composed({"crossplane": component}, {"crossplane": export})
