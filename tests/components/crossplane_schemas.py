@@ -26,6 +26,7 @@ CROSSPLANE_VALUES = obj(
     ),
     imagePullSecrets={"type": "array", "items": STRING},  # plain names, not {name} objects
     registryCaBundleConfig=obj(name=STRING, key=STRING),
+    customAnnotations={"type": "object", "additionalProperties": STRING},
     provider=obj(packages={"type": "array", "items": STRING}),
     configuration=obj(packages={"type": "array", "items": STRING}),
     function=obj(packages={"type": "array", "items": STRING}),

@@ -23,6 +23,7 @@ from airlock.images.reference import parse
 from airlock.plan.engine import PlanError, Recording
 from airlock.plan.manifests import kubernetes_objects, unwrap_secrets
 from tests.support.crd import validate_custom_resource
+from tests.support.crossplane import fetched, pull_secret_for
 from tests.support.pki import make_ca
 
 from .conftest import STACKS, run_stack, stack_values
@@ -52,30 +53,6 @@ def packages(recording: Recording) -> list[dict[str, Any]]:
 def rows(recording: Recording) -> dict[str, dict[str, Any]]:
     (config,) = recording.of_type("airlock:index:ImageConfig")
     return {row["name"]: row for row in config.outputs["images"] if row["name"].startswith("crossplane")}
-
-
-def fetched(reference: str, image_configs: list[dict[str, Any]]) -> str:
-    """What Crossplane fetches (crossplane-runtime v2.3.3 pkg/xpkg/config.go, written again here
-    as an oracle): among the ImageConfigs with a rewrite, the longest matching prefix wins."""
-    best, match = None, ""
-    for config in image_configs:
-        if "rewriteImage" not in config["spec"]:
-            continue
-        for item in config["spec"]["matchImages"]:
-            if reference.startswith(item["prefix"]) and len(item["prefix"]) > len(match):
-                best, match = config, item["prefix"]
-    return reference if best is None else best["spec"]["rewriteImage"]["prefix"] + reference[len(match) :]
-
-
-def pull_secret_for(reference: str, image_configs: list[dict[str, Any]]) -> str | None:
-    best, match = None, ""
-    for config in image_configs:
-        if "registry" not in config["spec"]:
-            continue
-        for item in config["spec"]["matchImages"]:
-            if reference.startswith(item["prefix"]) and len(item["prefix"]) > len(match):
-                best, match = config, item["prefix"]
-    return None if best is None else best["spec"]["registry"]["authentication"]["pullSecretRef"]["name"]
 
 
 # -- chart values ------------------------------------------------------------------------------------
@@ -169,10 +146,10 @@ def test_core_and_every_package_come_from_the_environment_registry(recordings, s
         )
         assert pull_secret_for(reference, configs) == "airlock-pull"  # matched on the rewritten reference
         assert package["spec"]["packagePullSecrets"] == [{"name": "airlock-pull"}]
+        # rewrite mode (the default): the upstream name, as Crossplane matches dependencies
+        assert package["spec"]["package"].startswith("xpkg.crossplane.io/crossplane-contrib/")
         if stack == "prod":
-            assert ref.digest is not None and package["spec"]["package"] == reference  # mirror mode
-        else:
-            assert package["spec"]["package"].startswith("xpkg.crossplane.io/")  # rewrite mode
+            assert ref.digest is not None and package["spec"]["package"].endswith(f"@{ref.digest}")
     values = chart(recording)["values"]
     assert values["imagePullSecrets"] == ["airlock-pull"]
     secrets = {
@@ -240,6 +217,7 @@ def test_image_configs_and_the_ca_come_before_the_packages(recordings):
     main = resources["airlock-crossplane-chart"]
     assert resources["airlock-crossplane-registry-ca"].urn in main.dependencies
     configs = [r for r in resources.values() if r.type.endswith(":ImageConfig")]
+    assert configs and all(main.urn in config.dependencies for config in configs)  # CRDs first
     for package in (r for r in resources.values() if r.type.startswith("kubernetes:pkg.crossplane.io/v1:")):
         assert main.urn in package.dependencies
         assert {c.urn for c in configs} <= set(package.dependencies)
@@ -289,7 +267,7 @@ def _standalone(tmp_path, policy: str) -> Recording:
 def test_the_component_on_its_own(tmp_path):
     recording = _standalone(tmp_path, '{"registry": {"to": "mirror.example.com"}, "pin": "off"}')
     assert recording.outputs["packages"] == {
-        "Provider/provider-kubernetes": "mirror.example.com/xpkg.crossplane.io/crossplane-contrib/provider-kubernetes:v0.18.0"
+        "Provider/provider-kubernetes": "xpkg.crossplane.io/crossplane-contrib/provider-kubernetes:v0.18.0"
     }
     (config,) = objects(recording, "ImageConfig")
     assert config["spec"]["rewriteImage"] == {"prefix": "mirror.example.com/xpkg.crossplane.io/"}
@@ -300,3 +278,102 @@ def test_the_component_on_its_own_refuses_a_plain_http_registry_before_registeri
     with pytest.raises(PlanError, match=r"crossplane#6159") as caught:
         _standalone(tmp_path, policy)
     assert not [r for r in caught.value.recording.resources if r.type == TYPE]
+
+
+def _staging(change) -> Recording:
+    values, secrets = stack_values("staging")
+    change(values)
+    return run_stack("staging", values, secrets)
+
+
+def test_mirror_mode_writes_the_final_reference():
+    recording = _staging(lambda v: v["airlock:crossplane"].update(packageSource="mirror"))
+    configs = objects(recording, "ImageConfig")
+    for package in packages(recording):
+        reference = package["spec"]["package"]
+        assert reference.startswith("xpkg-crossplane-io.registry.staging.example.com/")
+        assert fetched(reference, configs) == reference  # no rewrite applies to a final reference
+
+
+def test_a_kept_prefix_under_a_relocated_one_gets_an_identity_rewrite():
+    def change(values):
+        values["airlock:images"].setdefault("mirrors", []).append(
+            {
+                "source": "xpkg.crossplane.io/crossplane-contrib",
+                "to": "xpkg.crossplane.io/crossplane-contrib",
+                "layout": "replace",
+            }
+        )
+        values["airlock:crossplane"]["packages"].append(
+            {
+                "kind": "Function",
+                "name": "function-other",
+                "package": "xpkg.crossplane.io/other/function-x:v1.0.0",
+            }
+        )
+
+    recording = _staging(change)
+    configs = objects(recording, "ImageConfig")
+    rows_by_name = rows(recording)
+    for package in packages(recording):
+        name = f"crossplane-{package['kind'].lower()}s/{package['metadata']['name']}"
+        assert fetched(package["spec"]["package"], configs) == rows_by_name[name]["final"]
+    kept = rows_by_name["crossplane-providers/provider-kubernetes"]["final"]
+    assert kept.startswith("xpkg.crossplane.io/crossplane-contrib/")  # stays upstream
+    assert rows_by_name["crossplane-functions/function-other"]["final"].startswith(
+        "xpkg-crossplane-io.registry."
+    )
+
+
+def test_a_rule_for_one_whole_repository_is_expressed_for_its_tag():
+    def change(values):
+        values["airlock:images"].setdefault("mirrors", []).append(
+            {
+                "source": "ghcr.io/team/provider-x",
+                "to": "xpkg-crossplane-io.registry.staging.example.com/team-x",
+                "layout": "replace",
+            }
+        )
+        values["airlock:crossplane"]["packages"].append(
+            {"kind": "Provider", "name": "provider-x", "package": "ghcr.io/team/provider-x:v1.0.0"}
+        )
+
+    recording = _staging(change)
+    (provider,) = [p for p in packages(recording) if p["metadata"]["name"] == "provider-x"]
+    assert fetched(provider["spec"]["package"], objects(recording, "ImageConfig")) == (
+        "xpkg-crossplane-io.registry.staging.example.com/team-x:v1.0.0"
+    )
+
+
+def test_a_workload_image_cannot_take_a_packages_name():
+    def change(values):
+        values["airlock:workloadImages"]["crossplane-providers/provider-kubernetes"] = {
+            "image": "nginx:1.27",
+            "namespace": "apps",
+        }
+
+    with pytest.raises(PlanError) as caught:
+        _staging(change)
+    assert 'airlock:workloadImages["crossplane-providers/provider-kubernetes"].image' in str(caught.value)
+    assert "a logical name stands for one image" in str(caught.value)
+
+
+def test_a_new_ca_restarts_crossplane(recordings):
+    annotations = chart(recordings["staging"])["values"]["customAnnotations"]
+    assert (
+        set(annotations) == {"airlock/registry-ca-sha256"}
+        and len(annotations["airlock/registry-ca-sha256"]) == 64
+    )
+    assert "customAnnotations" not in chart(recordings["dev"])["values"]  # no CA, nothing to watch
+
+
+def test_never_is_not_a_package_pull_policy():
+    recording = run_stack("dev", *_with(lambda v: v["airlock:images"].update(pullPolicy="Never")))
+    (provider,) = objects(recording, "Provider")
+    assert provider["spec"]["packagePullPolicy"] == "IfNotPresent"
+
+
+def _with(change):
+    values, secrets = stack_values("dev")
+    change(values)
+    return values, secrets

@@ -26,8 +26,8 @@ from airlock.oci.client import RegistryClient, RegistryError, RegistryTransport
 from airlock.plan.engine import record_program
 from airlock.plan.manifests import kubernetes_objects
 from tests.components.crossplane_schemas import PACKAGE
-from tests.components.test_crossplane import fetched
 from tests.support.crd import validate_custom_resource
+from tests.support.crossplane import fetched
 from tests.support.oci_layout import build_package_layout
 from tests.support.registry import RunningRegistry, start_registry
 

@@ -54,7 +54,16 @@ def test_all_request_problems_are_collected():
     assert "logical image names are '<consumer>/<role>' in lowercase" in reasons[0]
     assert any("DNS-1123" in reason for reason in reasons)
     assert any("must be lowercase" in reason for reason in reasons)
-    assert any("requested twice" in reason for reason in reasons)
+    assert any("is requested with two sources, a:1 and b:1" in reason for reason in reasons)
+
+
+def test_one_logical_name_is_one_image_in_every_namespace():
+    with pytest.raises(PolicyErrors) as caught:
+        build_table(
+            [ImageRequest("apps/z", "a:1", "apps"), ImageRequest("apps/z", "b:1", "batch")], POLICY, None
+        )
+    (problem,) = caught.value.problems
+    assert problem.path == "image apps/z" and "two sources" in problem.reason
 
 
 def test_overrides_for_unrequested_non_catalog_names_are_rejected():

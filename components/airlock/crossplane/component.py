@@ -16,16 +16,19 @@ Crossplane's CRDs), the ImageConfigs (rewrites from the policy's rules, pull sec
 mirror prefixes) and after them the package objects, so that the first fetch already goes
 through the mirror.
 
-``packageSource: mirror`` (default): ``spec.package`` is the policy's final reference, as
-reviewers and the lockfile see it. ``rewrite``: ``spec.package`` keeps the upstream name (with
-the locked digest) and the ImageConfigs relocate it. The rewrite ImageConfigs exist in both
-modes: Crossplane resolves package dependencies by their upstream names.
+``packageSource: rewrite`` (default): ``spec.package`` keeps the upstream name (with the
+locked digest) and the ImageConfigs relocate the fetch; Crossplane's Lock keys packages by
+``spec.package`` and matches dependencies by upstream names, so this keeps a declared
+dependency from being installed twice. ``mirror``: ``spec.package`` is the policy's final
+reference (for packages no other package depends on). The rewrite ImageConfigs exist in both
+modes. The CA bundle's hash is a pod annotation: Crossplane reads the bundle once, at start.
 
 Outputs: ``core_image``, ``packages`` (``Kind/name`` -> ``spec.package``), ``image_configs``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,6 +42,7 @@ from ..secrets import secret_paths
 from .images import CORE
 from .settings import CrossplaneSettings
 from .spec import (
+    CA_ANNOTATION,
     CA_CONFIG_MAP,
     CA_KEY,
     TYPE_TOKEN,
@@ -136,16 +140,24 @@ class Crossplane(pulumi.ComponentResource):
 
         home = [args.namespace_resource, images.secret_for(namespace)]
         ca_map = None
+        values: pulumi.Input[dict[str, Any]] = self.values
         if pems:
+            bundle = _bundle(pems)
             ca_map = k8s.core.v1.ConfigMap(
                 f"{name}-registry-ca",
                 metadata={"name": CA_CONFIG_MAP, "namespace": namespace, "labels": labels},
-                data={CA_KEY: _bundle(pems)},
+                data={CA_KEY: bundle},
                 opts=child(*home),
             )
-        values: pulumi.Input[dict[str, Any]] = self.values
+            # Crossplane reads the bundle once, at start: a new CA must restart its pod. The
+            # chart copies customAnnotations onto the pod template (templates/deployment.yaml).
+            annotations = {
+                **dict(self.values.get("customAnnotations") or {}),
+                CA_ANNOTATION: bundle.apply(lambda text: hashlib.sha256(text.encode()).hexdigest()),
+            }
+            values = {**self.values, "customAnnotations": annotations}
         if args.secret_values or any(secret_paths(self.values)):
-            values = pulumi.Output.secret(self.values)
+            values = pulumi.Output.secret(values)
         chart = helm_chart(
             f"{name}-chart",
             release=settings.release_name,

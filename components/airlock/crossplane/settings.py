@@ -89,10 +89,11 @@ class CrossplaneSettings(StrictModel):
         "crossplane-system", description="Crossplane's namespace (declared under airlock:namespaces)."
     )
     release_name: str = Field("crossplane", description="Helm release name.")
-    package_source: Literal["mirror", "rewrite"] = Field(
-        "mirror",
-        description="mirror: spec.package is the policy's final reference; rewrite: spec.package "
-        "keeps the upstream name and ImageConfigs rewrite it to the mirror.",
+    package_source: Literal["rewrite", "mirror"] = Field(
+        "rewrite",
+        description="rewrite: spec.package keeps the upstream name and ImageConfigs rewrite it to "
+        "the mirror (Crossplane matches dependencies by upstream names); mirror: spec.package is "
+        "the final reference (only for packages no other package depends on).",
     )
     packages: tuple[PackageSettings, ...] = ()
     values: dict[str, Any] = Field(

@@ -39,6 +39,7 @@ from ..values import Path, ValuesProblem, mapping_problems, merge, set_path, tak
 from .settings import PACKAGE_PATTERN, PACKAGE_RULE_MESSAGE, CrossplaneSettings, PackageSettings
 
 __all__ = [
+    "CA_ANNOTATION",
     "CA_CONFIG_MAP",
     "CA_KEY",
     "IMAGE_CONFIG_API",
@@ -54,6 +55,7 @@ __all__ = [
     "object_keys",
     "package_object",
     "package_problems",
+    "package_pull_policy",
     "package_reference",
     "rewrites",
     "values_problems",
@@ -64,6 +66,8 @@ PACKAGE_API = "pkg.crossplane.io/v1"
 IMAGE_CONFIG_API = "pkg.crossplane.io/v1beta1"
 CA_CONFIG_MAP = "airlock-registry-ca"
 CA_KEY = "ca.crt"
+CA_ANNOTATION = "airlock/registry-ca-sha256"
+"""Pod annotation with the bundle's hash: a changed CA restarts Crossplane, which reads it once."""
 
 _IMAGES = "airlock:images (overrides['crossplane/crossplane'], pullPolicy)"
 _PACKAGES = "airlock:crossplane.packages (airlock creates the package objects itself)"
@@ -135,14 +139,32 @@ class Rewrite:
 
 
 def rewrites(policy: ImagePolicy, packages: Iterable[ResolvedImage]) -> list[Rewrite]:
-    """The policy's location rules that relocate these packages, once each (a rule that keeps
-    its source where it is rewrites nothing)."""
-    found = {
-        Rewrite(*pair)
-        for image in packages
-        if (pair := policy.location_prefixes(image.source)) is not None and pair[0] != pair[1]
-    }
-    return sorted(found)
+    """The policy's location rules that relocate these packages, once each, as Crossplane
+    string prefixes.
+
+    A rule for a whole repository (``ghcr.io/team/provider-x``) becomes ``<repo>:`` or
+    ``<repo>@`` (a reference continues with its tag or digest there, not with '/'). A rule that
+    keeps its source where it is rewrites nothing, unless a shorter relocating prefix would
+    catch its references: then it is written as an identity rewrite, which wins by length."""
+    found: set[Rewrite] = set()
+    for image in packages:
+        pair = policy.location_prefixes(image.source)
+        if pair is None:
+            continue
+        match, prefix = pair
+        name = image.source.name
+        if not name.startswith(match) and match == f"{name}/":
+            separator = ":" if image.source.tag else "@"
+            match, prefix = f"{name}{separator}", f"{prefix.removesuffix('/')}{separator}"
+        found.add(Rewrite(match, prefix))
+    moving = [config for config in found if config.match != config.prefix]
+    kept = [
+        config
+        for config in found
+        if config.match == config.prefix
+        and any(config.match.startswith(other.match) and other.match != config.match for other in moving)
+    ]
+    return sorted([*moving, *kept])
 
 
 def effective_reference(reference: str, configs: Iterable[Rewrite]) -> str:
@@ -201,7 +223,10 @@ def package_problems(
                     reference,
                     f"spec.package {PACKAGE_RULE_MESSAGE}",
                     "mirror packages to a registry with a DNS name (or an IP literal), or use "
-                    "packageSource: rewrite to keep the upstream name in spec.package",
+                    "packageSource: rewrite to keep the upstream name in spec.package"
+                    if settings.package_source == "mirror"
+                    else "take the package from a registry whose host has a dot (Crossplane checks "
+                    "the upstream name in spec.package)",
                 )
             )
         if image.insecure and not fetched_over_http(image.registry):
@@ -213,8 +238,9 @@ def package_problems(
                     "has no plain-HTTP option (crossplane#6159); it would fail, not fall back",
                     "serve that registry over TLS and put its CA in airlock:images.registries (any port "
                     "works), or mirror packages to an RFC1918 IP literal (a ClusterIP), which the "
-                    "fetcher reaches over HTTP, or pull this package from upstream (an images.mirrors "
-                    "rule that keeps its source)",
+                    "fetcher reaches over HTTP (the Provider and Function Deployments run the same "
+                    "reference, so every node's containerd must then pull it over HTTP too), or pull "
+                    "this package from upstream (an images.mirrors rule that keeps its source)",
                 )
             )
         fetched = effective_reference(reference, configs)
@@ -281,6 +307,14 @@ def image_configs(
     return objects
 
 
+def package_pull_policy(image: ResolvedImage) -> str:
+    """``packagePullPolicy`` from the image's pull policy: ``Always`` makes Crossplane check the
+    registry on every sync; ``Never`` becomes ``IfNotPresent``, because the package cache is an
+    emptyDir and a package the cache never held could never install ("package not in cache and
+    pull policy is Never", crossplane-runtime v2.3.3 pkg/xpkg/client.go)."""
+    return "IfNotPresent" if image.pull_policy == "Never" else image.pull_policy
+
+
 def package_object(
     package: PackageSettings,
     reference: str,
@@ -288,7 +322,7 @@ def package_object(
     pull_secrets: Sequence[str],
     labels: Mapping[str, str],
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {"package": reference, "packagePullPolicy": image.pull_policy}
+    spec: dict[str, Any] = {"package": reference, "packagePullPolicy": package_pull_policy(image)}
     if pull_secrets:
         spec["packagePullSecrets"] = pull_secret_objects(pull_secrets)
     if package.revision_activation_policy is not None:

@@ -195,17 +195,12 @@ def relocate(reference: ImageReference, to: str, layout: str, matched_prefix: st
 
 
 def relocated_prefix(to: str, layout: str, matched_prefix: str) -> str:
-    """What :func:`relocate` puts in place of ``<matched_prefix>/`` (the same parts, applied to
-    the prefix itself), ending with '/'."""
-    domain, _, base = to.partition("/")
-    source_domain, _, source_path = matched_prefix.partition("/")
-    if layout == "nest":
-        parts = [base, nest_component(source_domain), source_path]
-    elif layout == "flatten":
-        parts = [base, source_path]
-    else:
-        parts = [base]
-    return "/".join([domain, *(part for part in parts if part)]) + "/"
+    """What :func:`relocate` puts in place of ``<matched_prefix>/``, ending with '/': found by
+    relocating a probe reference below the prefix, so the layouts are stated once (above)."""
+    domain, _, path = matched_prefix.partition("/")
+    probe = ImageReference(domain=domain, path=f"{path}/airlock-probe" if path else "airlock-probe", tag="t")
+    relocated = str(relocate(probe, to, layout, matched_prefix))
+    return relocated.removesuffix("airlock-probe:t")
 
 
 class ImageOverride(StrictModel):

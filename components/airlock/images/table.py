@@ -172,7 +172,7 @@ class ImageTable:
 
 def _check_requests(requests: Iterable[ImageRequest]) -> list[PolicyError]:
     problems: list[PolicyError] = []
-    seen: dict[tuple[str, str | None], str] = {}
+    seen: dict[str, str] = {}
     for request in requests:
         if not _LOGICAL_NAME.fullmatch(request.name):
             problems.append(
@@ -192,17 +192,20 @@ def _check_requests(requests: Iterable[ImageRequest]) -> list[PolicyError]:
                     "use lowercase letters, digits and '-' (at most 63)",
                 )
             )
-        key = (request.name, request.namespace)
-        if key in seen and seen[key] != request.source:
+        # One logical name is one image (it is resolved once): two sources under one name —
+        # a workload image named like a consumer's package — would silently become one.
+        if request.name in seen and seen[request.name] != request.source:
+            first, second = sorted((seen[request.name], request.source))
             problems.append(
                 PolicyError(
                     f"image {request.name}",
                     request.source,
-                    f"is requested twice for namespace {request.namespace!r} with different sources",
+                    f"is requested with two sources, {first} and {second}; a logical name stands "
+                    "for one image",
                     "give each a distinct logical name",
                 )
             )
-        seen[key] = request.source
+        seen.setdefault(request.name, request.source)
         try:
             parse(request.source)
         except ValueError as error:
