@@ -5,6 +5,9 @@ set -euo pipefail
 declare -A package_of=(
   [docker-registry]=docker-registry
   [skopeo]=skopeo
+  [containerd]=containerd  # the node tests pull through generated hosts.toml (ctr --hosts-dir)
+  [podman]=podman          # and through a generated registries.conf
+  [busybox]=busybox        # the NodeRegistryConfig DaemonSet's script runs on busybox
   [shellcheck]=shellcheck  # actionlint checks the workflows' run: scripts with it (make lint)
 )
 missing=()

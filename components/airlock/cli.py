@@ -5,6 +5,7 @@
     airlock plan diff old.json new.json [--exit-code]
     airlock images list|placeholders|lock|mirror|verify --stack S
     airlock images copy SRC DST
+    airlock nodes render --stack dev --runtime kind --out nodes/dev
 
 Exit codes: 0 success; 1 a check failed (``plan diff --exit-code`` found changes, ``lock
 --check`` would change the lock, ``verify`` found problems, a registry refused); 2 bad usage,
@@ -19,6 +20,7 @@ is imported by the command that needs it, never at start-up.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -424,6 +426,76 @@ def _bounded(kind: Callable[[str], float], low: float, high: float, what: str) -
     return convert
 
 
+# -- nodes -----------------------------------------------------------------------------------
+def _replace_directory(out: Path, files: dict[str, str], force: bool) -> None:
+    """Write ``files`` under ``out`` all at once: into a fresh sibling directory, then renamed
+    into place, so a failure leaves ``out`` as it was. A non-empty ``out`` needs ``force``."""
+    import shutil
+    import tempfile
+
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out}: exists and is not a directory; choose another path")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise CliError(
+            f"--out {out}: the directory exists and is not empty; pass --force to replace it, "
+            "or choose an empty or new directory"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".airlock-tmp", dir=out.parent))
+    try:
+        for relative, text in files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            target.chmod(0o644)
+        staging.chmod(0o755)
+        if out.is_dir():
+            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".airlock-old", dir=out.parent))
+            retired.rmdir()
+            out.rename(retired)
+            staging.rename(out)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def cmd_nodes_render(args: argparse.Namespace) -> int:
+    from .nodes.render import NodeRenderError, render_files
+
+    _root_dir, loaded = _stack(args, ignore_lock=True)
+    registry_ca = None
+    if args.registry_ca is not None:
+        try:
+            registry_ca = args.registry_ca.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            raise CliError(f"--registry-ca {args.registry_ca}: cannot be read ({error})") from None
+    out = args.out.resolve()
+    try:
+        files = render_files(loaded.config, args.runtime, out, stack=args.stack, registry_ca=registry_ca)
+    except NodeRenderError as error:
+        raise CliError(
+            f"cannot render {args.runtime} node configuration for stack {args.stack}:\n{error}"
+        ) from None
+    _replace_directory(out, files, args.force)
+    if args.format == "json":
+        rows = [
+            {"path": path, "bytes": len(text.encode()), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+            for path, text in files.items()
+        ]
+        _write(
+            json.dumps(
+                {"stack": args.stack, "runtime": args.runtime, "out": str(out), "files": rows}, indent=2
+            )
+        )
+        return 0
+    for path in files:
+        _write(str(out / path))
+    return 0
+
+
 _workers = _bounded(int, 1, 64, "a number")
 _seconds = _bounded(float, 1, 3600, "a number of seconds")
 
@@ -505,7 +577,7 @@ class _Version(argparse.Action):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airlock", description="airlock: one door for container images.")
     parser.add_argument("--version", action=_Version, nargs=0, help="print the version of airlock and exit")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,images}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,images,nodes}")
 
     plan = commands.add_parser(
         "plan",
@@ -604,6 +676,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_registry_access(copy, stack=False)
     _add_format(copy)
     copy.set_defaults(handler=cmd_images_copy)
+
+    nodes = commands.add_parser("nodes", help="the policy as the nodes' container runtimes read it")
+    node_commands = nodes.add_subparsers(dest="nodes_command", required=True, metavar="{render}")
+    render = node_commands.add_parser(
+        "render",
+        help="write a runtime's registry configuration (hosts.toml, registries.conf, kind) for a stack",
+        description=(
+            "Write the stack's mirror rules and registry trust as one runtime reads them: containerd "
+            "2.x or 1.6/1.7 (a hosts.toml tree and the config_path snippet), cri-o (registries.conf "
+            "v2 and certs.d), or kind (the tree, a cluster config that mounts it, the KEP-1755 "
+            "ConfigMap). The directory is replaced as a whole; the files are listed."
+        ),
+    )
+    _add_stack(render)
+    render.add_argument("--runtime", required=True, choices=("containerd", "containerd1", "cri-o", "kind"))
+    render.add_argument("--out", type=Path, required=True, help="directory to write (new or empty)")
+    render.add_argument("--force", action="store_true", help="replace a directory that is not empty")
+    render.add_argument(
+        "--registry-ca",
+        type=Path,
+        metavar="FILE",
+        help="the in-cluster registry's generated CA (pulumi stack output registry --json | jq -r .caBundle)",
+    )
+    _add_format(render)
+    render.set_defaults(handler=cmd_nodes_render)
     return parser
 
 

@@ -185,7 +185,7 @@ class StackConfig(StrictModel):
             ImageRequest(name=name, source=workload.image, namespace=workload.namespace)
             for name, workload in sorted(self.workload_images.items())
         ]
-        facts = self.facts()
+        facts = replace(self.facts(), policy=self.effective_policy())
         for consumer, settings in self.sections():
             requests += consumer.requests(settings, facts)
         return requests

@@ -55,7 +55,8 @@ class StackFacts:
     """The other configured consumers' settings by key (a gateway inside a vcluster tenant
     reads the tenant's host namespace)."""
     policy: ImagePolicy | None = None
-    """The stack's policy completed by every consumer; set for :meth:`Consumer.table_problems`."""
+    """The stack's policy completed by every consumer; set for :meth:`Consumer.requests` and
+    :meth:`Consumer.table_problems`."""
 
 
 class Consumer(Generic[S]):
@@ -108,13 +109,15 @@ class Consumer(Generic[S]):
 def _consumers() -> tuple[Consumer[StrictModel], ...]:
     from .crossplane.consumer import CROSSPLANE
     from .gateway.consumer import GATEWAY
+    from .nodes.consumer import NODES
     from .registry.consumer import REGISTRY
     from .vcluster.consumer import VCLUSTER
 
-    return (REGISTRY, VCLUSTER, GATEWAY, CROSSPLANE)  # type: ignore[return-value]
+    return (REGISTRY, VCLUSTER, GATEWAY, CROSSPLANE, NODES)  # type: ignore[return-value]
 
 
 CONSUMERS: tuple[Consumer[StrictModel], ...] = _consumers()
 """Every room a stack can configure, in composition order (the registry first: it completes the
 policy and supplies the login every other consumer's pull secret needs; vcluster before the
-gateway, which can be deployed inside a tenant)."""
+gateway, which can be deployed inside a tenant; the nodes last: they configure what the
+others pull through)."""

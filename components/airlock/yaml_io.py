@@ -37,7 +37,16 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_TEXT", "YamlError", "load", "load_bytes", "safe_load"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_TEXT",
+    "YamlError",
+    "dump_document",
+    "load",
+    "load_bytes",
+    "safe_load",
+]
 
 MAX_NODES = 1_000_000
 """Most nodes a document may expand to through aliases: a stack file or lockfile of thousands
@@ -275,3 +284,19 @@ def load_bytes(data: bytes, *, source: str) -> Any:
 def safe_load(text: str) -> Any:
     """``load`` without a source name (kept for callers that parse text they produced)."""
     return load(text)
+
+
+def dump_document(value: Any) -> str:
+    """YAML for people to read (generated files): keys in the given order, multi-line strings as
+    literal blocks (``|``), never flow style."""
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in data else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    _Dumper.add_representer(str, text)
+    return yaml.dump(value, Dumper=_Dumper, sort_keys=False, default_flow_style=False)

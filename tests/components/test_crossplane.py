@@ -304,6 +304,8 @@ def test_a_kept_prefix_under_a_relocated_one_gets_an_identity_rewrite():
                 "layout": "replace",
             }
         )
+        # the nodes' containerd cannot keep part of a mirrored registry upstream (test_nodes.py)
+        values["airlock:nodes"]["exclude"] = ["xpkg.crossplane.io/crossplane-contrib"]
         values["airlock:crossplane"]["packages"].append(
             {
                 "kind": "Function",
@@ -334,6 +336,7 @@ def test_a_rule_for_one_whole_repository_is_expressed_for_its_tag():
                 "layout": "replace",
             }
         )
+        values["airlock:nodes"]["exclude"] = ["ghcr.io/team/provider-x"]
         values["airlock:crossplane"]["packages"].append(
             {"kind": "Provider", "name": "provider-x", "package": "ghcr.io/team/provider-x:v1.0.0"}
         )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from airlock.plan.engine import PlanError
+from tests.support.pki import make_ca
 
 from .conftest import plan_with_cli, run_stack, stack_values
 
@@ -158,6 +159,17 @@ def keep_upstream(source: str) -> Callable[[Values, set[str]], None]:
         lambda i: i.setdefault("mirrors", []).append({"source": source, "to": source, "layout": "replace"})
     )
 
+
+def edit_nodes(change: Callable[[dict[str, Any]], None]) -> Callable[[Values, set[str]], None]:
+    """Change dev's airlock:nodes (kind settings only; no DaemonSet)."""
+
+    def mutate(values: Values, secrets: set[str]) -> None:
+        change(values.setdefault("airlock:nodes", {}))
+
+    return mutate
+
+
+DAEMON_SET = edit_nodes(lambda n: n.update(daemonSet={"enabled": True}))
 
 SHA512 = "sha512:" + "ab" * 64
 
@@ -1008,6 +1020,74 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         first_package(name="Provider_K8s"),
         "airlock:crossplane.packages[0].name",
         "DNS-1123 label",
+    ),
+    # Node runtimes (airlock:nodes)
+    (
+        "nodes-daemonset-namespace-undeclared",
+        edit_nodes(lambda n: n.update(daemonSet={"enabled": True, "namespace": "node-system"})),
+        "airlock:nodes.daemonSet.namespace",
+        "is not declared under airlock:namespaces",
+    ),
+    (
+        "nodes-exclude-names-no-rule",
+        edit_nodes(lambda n: n.update(exclude=["quay.io"])),
+        "airlock:nodes.exclude[0]",
+        "names no mirror rule",
+    ),
+    (
+        "nodes-rule-containerd-cannot-express",
+        both(
+            DAEMON_SET,
+            edit_images(
+                lambda i: i["mirrors"].append(
+                    {"source": "docker.io/bitnami", "to": "mirror.example.com/b", "layout": "replace"}
+                )
+            ),
+        ),
+        "airlock:images.mirrors[1]",
+        "containerd configures whole registries",
+    ),
+    (
+        "nodes-sync-image-from-a-registry-it-configures",
+        both(
+            DAEMON_SET,
+            edit_images(
+                lambda i: i.setdefault("overrides", {}).update({"nodes/sync": {"registry": "localhost:5001"}})
+            ),
+        ),
+        'images.overrides["nodes/sync"]',
+        "whose trust (CA, address or plain HTTP) this DaemonSet installs",
+    ),
+    (
+        "nodes-upstream-unknown",
+        edit_nodes(lambda n: n.update(upstream="sometimes")),
+        "airlock:nodes.upstream",
+        "Input should be 'forbidden' or 'fallback'",
+    ),
+    (
+        "nodes-kind-node-image-without-digest",
+        edit_nodes(lambda n: n.update(kind={"nodeImage": "kindest/node:v1.36.1"})),
+        "airlock:nodes.kind.nodeImage",
+        "has no digest",
+    ),
+    (
+        "nodes-certs-dir-not-absolute",
+        edit_nodes(lambda n: n.update(daemonSet={"enabled": True, "certsDir": "etc/containerd/certs.d"})),
+        "airlock:nodes.daemonSet.certsDir",
+        "must be an absolute directory",
+    ),
+    (
+        "nodes-mirror-insecure-with-a-ca",
+        edit_images(
+            lambda i: (
+                i["mirrors"].append({"source": "docker.io", "to": "mirror.example.com:5000"}),
+                i.setdefault("registries", {}).update(
+                    {"mirror.example.com:5000": {"insecure": True, "caBundle": make_ca().certificate_pem}}
+                ),
+            )
+        ),
+        'airlock:images.registries["mirror.example.com:5000"]',
+        "insecure (plain HTTP) and ca_bundle (TLS) contradict each other",
     ),
     (
         "gateway-classes-missing",

@@ -110,9 +110,11 @@ def test_docker_mode_listens_on_loopback_and_publishes_kep_1755(recordings):
     )
     assert hosting["metadata"]["namespace"] == "kube-public"
     data = yaml.safe_load(hosting["data"]["localRegistryHosting.v1"])
+    # image fields name localhost:5001, which the nodes' hosts.toml maps to the container
+    # (airlock nodes render --runtime kind); kind-registry:5000 there would be tried over HTTPS
     assert data == {
         "host": "localhost:5001",
-        "hostFromContainerRuntime": "kind-registry:5000",
+        "hostFromContainerRuntime": "localhost:5001",
         "hostFromClusterNetwork": "kind-registry:5000",
         "help": "https://kind.sigs.k8s.io/docs/user/local-registry/",
     }

@@ -51,6 +51,7 @@ __all__ = [
     "ResolvedImage",
     "TagRules",
     "canonical_reference",
+    "check_pem_bundle",
     "relocated_prefix",
     "resolve",
     "resolve_all",
@@ -277,6 +278,26 @@ class ImageOverride(StrictModel):
         return [name for name in ("registry", "repository", "tag", "digest") if getattr(self, name)]
 
 
+def check_pem_bundle(value: str) -> str:
+    """``value`` unchanged when OpenSSL reads it as a PEM certificate bundle, exactly as the
+    registry clients will; a ValueError saying why and how to fix it otherwise."""
+    import ssl
+
+    fix = (
+        "paste the CA certificate(s) unchanged, each from '-----BEGIN CERTIFICATE-----' "
+        "to '-----END CERTIFICATE-----'"
+    )
+    if "-----BEGIN CERTIFICATE-----" not in value:
+        raise ValueError(f"ca_bundle is not a PEM certificate bundle; {fix}")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=value)
+    except ssl.SSLError as error:
+        raise ValueError(
+            f"ca_bundle is not a PEM certificate bundle OpenSSL can read ({error.reason}); {fix}"
+        ) from None
+    return value
+
+
 class RegistryTrust(StrictModel):
     """How clients trust one registry. Plain HTTP is allowed only where declared here."""
 
@@ -286,23 +307,7 @@ class RegistryTrust(StrictModel):
     @field_validator("ca_bundle")
     @classmethod
     def _pem(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        import ssl  # OpenSSL parses the bundle exactly as the registry clients will
-
-        fix = (
-            "paste the CA certificate(s) unchanged, each from '-----BEGIN CERTIFICATE-----' "
-            "to '-----END CERTIFICATE-----'"
-        )
-        if "-----BEGIN CERTIFICATE-----" not in value:
-            raise ValueError(f"ca_bundle is not a PEM certificate bundle; {fix}")
-        try:
-            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=value)
-        except ssl.SSLError as error:
-            raise ValueError(
-                f"ca_bundle is not a PEM certificate bundle OpenSSL can read ({error.reason}); {fix}"
-            ) from None
-        return value
+        return None if value is None else check_pem_bundle(value)
 
     @model_validator(mode="after")
     def _tls_or_plain(self) -> RegistryTrust:

@@ -62,6 +62,8 @@ class ImageRequest:
     avoid: tuple[str, ...] = ()
     """Registries (host[:port]) this image must not come from: a registry's own image cannot
     be pulled from itself, so rules that point there are skipped for it."""
+    avoid_reason: str = "the registry it runs itself, which cannot serve anything before this image runs"
+    """Why: said when an override still points the image at one of them."""
 
     @property
     def consumer(self) -> str:
@@ -235,8 +237,7 @@ def _check_destinations(
                 PolicyError(
                     where,
                     str(image.final),
-                    f"{request.name} would be pulled from {image.registry}, the registry it runs itself, "
-                    "which cannot serve anything before this image runs",
+                    f"{request.name} would be pulled from {image.registry}, {request.avoid_reason}",
                     "point the override at another registry (or the upstream), or remove it",
                 )
             )

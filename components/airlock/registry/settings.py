@@ -49,6 +49,10 @@ _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
 _DURATION = re.compile(r"([0-9]+(h|m|s))+")
 
 
+CONTAINER_PORT = 5000
+"""The port the registry container listens on (in-cluster pods and the docker-mode container)."""
+
+
 def slug(upstream: str) -> str:
     """``docker.io`` -> ``docker-io``: a DNS label naming a cache instance."""
     return kube.slug(upstream)
@@ -385,6 +389,21 @@ class RegistrySettings(StrictModel):
         hosts = {self.endpoint_address}
         hosts.update(endpoint.partition("/")[0] for endpoint in self.cache_endpoints().values())
         return hosts
+
+    def node_addresses(self) -> dict[str, str]:
+        """Hosts nodes reach under another address: kind's nodes reach the docker-mode registry
+        (``localhost:<hostPort>`` in image references) as the container on the kind network."""
+        if self.mode == "docker":
+            return {self.endpoint_address: f"{self.container_name}:{CONTAINER_PORT}"}
+        return {}
+
+    def platform_ca_hosts(self) -> dict[str, str]:
+        """Hosts served with the registry's own CA (in-cluster: generated at deploy or provided),
+        which is not part of the policy -> where it comes from."""
+        if self.mode != "in-cluster":
+            return {}
+        where = f"airlock:registry.tls ({self.tls.mode} CA)"
+        return {host: where for host in sorted(self.served_registries())}
 
     def dns_names(self) -> list[str]:
         """SANs of the generated server certificate: in-cluster Service names and public hosts."""

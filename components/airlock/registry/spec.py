@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..images.policy import ResolvedImage
-from .settings import CacheSpec, RegistrySettings, StorageSpec, slug
+from ..nodes.kind import local_registry_hosting as kep1755_hosting
+from .settings import CONTAINER_PORT, CacheSpec, RegistrySettings, StorageSpec, slug
 
 if TYPE_CHECKING:  # types only: this module never imports pulumi at run time
     from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict
@@ -118,7 +119,6 @@ CERT_DIR = "/etc/distribution-tls"
 AUTH_DIR = "/etc/distribution-auth"
 DATA_DIR = "/var/lib/registry"
 PART_OF = {"app.kubernetes.io/part-of": "airlock-registry"}
-CONTAINER_PORT = 5000
 DEBUG_PORT = 5001
 
 
@@ -310,14 +310,10 @@ def network_policy(settings: RegistrySettings) -> NetworkPolicySpecArgsDict:
 
 
 def local_registry_hosting(settings: RegistrySettings) -> str:
-    """KEP-1755 ``localRegistryHosting.v1`` for the docker-mode registry next to kind."""
-    in_cluster_host = f"{settings.container_name}:{CONTAINER_PORT}"
-    return (
-        f'host: "{settings.endpoint_address}"\n'
-        f'hostFromContainerRuntime: "{in_cluster_host}"\n'
-        f'hostFromClusterNetwork: "{in_cluster_host}"\n'
-        'help: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n'
-    )
+    """KEP-1755 ``localRegistryHosting.v1`` for the docker-mode registry next to kind (the same
+    function writes the file ``airlock nodes render --runtime kind`` produces)."""
+    ((host, address),) = settings.node_addresses().items()
+    return kep1755_hosting(host, address)
 
 
 def docker_config(settings: RegistrySettings) -> str:

@@ -1,0 +1,51 @@
+"""Platform's node step (imports pulumi): the NodeRegistryConfig DaemonSet when
+``airlock:nodes.daemonSet.enabled``, with the policy's CAs and the platform registry's CA
+output; the stack export ``nodes``."""
+
+from __future__ import annotations
+
+import pulumi
+
+from ..assembly import Assembly, Composed
+from ..registry.component import PrivateRegistry
+from .component import NodeRegistryConfig, NodeRegistryConfigArgs
+from .consumer import stack_node_plan
+from .settings import NodesSettings
+
+__all__ = ["compose"]
+
+
+def compose(assembly: Assembly, settings: NodesSettings) -> Composed:
+    config = assembly.loaded.config
+    policy = config.effective_policy()
+    plan = stack_node_plan(settings, policy, getattr(config, "registry", None))
+    export: dict[str, object] = {
+        "upstream": settings.upstream,
+        "upstreams": [mirror.upstream for mirror in plan.hosts],
+        "registries": [endpoint.host for endpoint in plan.registries],
+    }
+    if not settings.daemon_set.enabled:
+        return Composed({}, {"nodes": export})
+    assert assembly.image_config is not None
+    cas: dict[str, pulumi.Input[str]] = {
+        host: trust.ca_bundle for host, trust in policy.registries.items() if trust.ca_bundle
+    }
+    found = assembly.composed.get("registry")
+    registry = found.components.get("registry") if found else None
+    if isinstance(registry, PrivateRegistry) and registry.ca_bundle is not None:
+        for host in plan.ca_sources:
+            cas.setdefault(host, registry.ca_bundle)
+    component = NodeRegistryConfig(
+        f"{assembly.name}-nodes",
+        NodeRegistryConfigArgs(
+            settings=settings,
+            plan=plan,
+            image_config=assembly.image_config,
+            cas=cas,
+            labels=assembly.labels,
+            namespace_resource=assembly.namespaces.get(settings.daemon_set.namespace),
+        ),
+        opts=pulumi.ResourceOptions(parent=assembly.parent),
+    )
+    export.update({"image": component.image, "files": component.files})
+    return Composed({"nodes": component}, {"nodes": pulumi.Output.from_input(export)})
