@@ -14,6 +14,7 @@ import json
 import tomllib
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -199,6 +200,7 @@ def test_kind_render_is_the_dev_cluster():
         hosts = tomllib.loads((out / "certs.d" / "localhost:5001" / "hosts.toml").read_text())
         assert hosts["server"] == "http://kind-registry:5000"  # the registry container on the kind network
         hosting = yaml.safe_load((out / "local-registry-hosting.yaml").read_text())
+        kubernetes_validate.validate(hosting, "1.34", strict=True)
         assert yaml.safe_load(hosting["data"]["localRegistryHosting.v1"])["host"] == "localhost:5001"
         assert result.stdout.splitlines() == [
             str(out / p)
