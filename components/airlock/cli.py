@@ -427,45 +427,76 @@ def _bounded(kind: Callable[[str], float], low: float, high: float, what: str) -
 
 
 # -- nodes -----------------------------------------------------------------------------------
-def _replace_directory(out: Path, files: dict[str, str], force: bool) -> None:
-    """Write ``files`` under ``out`` all at once: into a fresh sibling directory, then renamed
-    into place, so a failure leaves ``out`` as it was. A non-empty ``out`` needs ``force``."""
-    import shutil
-    import tempfile
+RENDER_MARKER = ".airlock-nodes"
+"""In a directory ``airlock nodes render`` wrote: the files it wrote (the next render removes
+only those it no longer writes)."""
 
+
+def _refuse_broad_directory(out: Path, root: Path) -> None:
+    for place, name in (
+        (Path("/"), "the file system root"),
+        (Path.home(), "your home directory"),
+        (Path.cwd(), "the current directory"),
+        (root, "the project directory"),
+    ):
+        place = place.resolve()
+        if place == out or place.is_relative_to(out):
+            raise CliError(
+                f"--out {out}: is {name} or holds it; render into a directory of its own, "
+                "e.g. --out nodes/<stack>"
+            )
+
+
+def _write_render(out: Path, files: dict[str, str], force: bool, root: Path) -> None:
+    """Write ``files`` under ``out``, each through a temporary file and a rename, so a reader (a
+    kind node's bind mount of ``certs.d``, which pins the directory itself) sees either the old
+    file or the new one; then remove the files of the previous render this one no longer writes.
+    Files airlock did not write are never removed. A non-empty ``out`` needs ``force``."""
+    _refuse_broad_directory(out, root)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out}: exists and is not a directory; choose another path")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise CliError(
-            f"--out {out}: the directory exists and is not empty; pass --force to replace it, "
-            "or choose an empty or new directory"
+            f"--out {out}: the directory exists and is not empty; pass --force to update it "
+            "(only files airlock writes are replaced or removed), or choose a new directory"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".airlock-tmp", dir=out.parent))
+    marker = out / RENDER_MARKER
     try:
-        for relative, text in files.items():
-            target = staging / relative
+        previous = json.loads(marker.read_text())["files"] if marker.is_file() else []
+    except (OSError, ValueError, KeyError, TypeError):
+        previous = []
+    try:
+        for relative, text in [*files.items(), (RENDER_MARKER, json.dumps({"files": list(files)}) + "\n")]:
+            target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-            target.chmod(0o644)
-        staging.chmod(0o755)
-        if out.is_dir():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".airlock-old", dir=out.parent))
-            retired.rmdir()
-            out.rename(retired)
-            staging.rename(out)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            temporary = target.with_name(f".{target.name}.airlock-tmp")
+            temporary.write_text(text)
+            temporary.chmod(0o644)
+            os.replace(temporary, target)
+        for relative in previous:
+            if (
+                not isinstance(relative, str)
+                or relative in files
+                or Path(relative).is_absolute()
+                or ".." in Path(relative).parts
+            ):
+                continue
+            stale = out / relative
+            stale.unlink(missing_ok=True)
+            parent = stale.parent
+            while parent != out and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+    except OSError as error:
+        raise CliError(
+            f"--out {out}: cannot write {error.filename or out}: {error.strerror or error}"
+        ) from None
 
 
 def cmd_nodes_render(args: argparse.Namespace) -> int:
     from .nodes.render import NodeRenderError, render_files
 
-    _root_dir, loaded = _stack(args, ignore_lock=True)
+    root, loaded = _stack(args, ignore_lock=True)
     registry_ca = None
     if args.registry_ca is not None:
         try:
@@ -474,12 +505,17 @@ def cmd_nodes_render(args: argparse.Namespace) -> int:
             raise CliError(f"--registry-ca {args.registry_ca}: cannot be read ({error})") from None
     out = args.out.resolve()
     try:
-        files = render_files(loaded.config, args.runtime, out, stack=args.stack, registry_ca=registry_ca)
+        rendered = render_files(
+            loaded.config, args.runtime, out, stack=args.stack, registry_ca=registry_ca, table=loaded.table
+        )
     except NodeRenderError as error:
         raise CliError(
             f"cannot render {args.runtime} node configuration for stack {args.stack}:\n{error}"
         ) from None
-    _replace_directory(out, files, args.force)
+    _write_render(out, rendered.files, args.force, root)
+    for warning in rendered.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    files = rendered.files
     if args.format == "json":
         rows = [
             {"path": path, "bytes": len(text.encode()), "sha256": hashlib.sha256(text.encode()).hexdigest()}

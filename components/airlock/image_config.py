@@ -175,6 +175,7 @@ class ImageConfig(pulumi.ComponentResource):
         self.secrets: dict[str, pulumi.Resource] = {}
         self._name, self._pull_secret_name, self._labels = name, args.pull_secret_name, dict(args.labels)
         self._payloads: dict[str, pulumi.Output[str]] = {}
+        self._credentials = dict(args.credentials)
         for namespace, registries in self.table.secret_registries.items():
             logins: list[pulumi.Input[str]] = []
             for registry in registries:
@@ -272,6 +273,11 @@ class ImageConfig(pulumi.ComponentResource):
             string_data={".dockerconfigjson": payload},
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(depends_on)),
         )
+
+    def login_for(self, registry: str) -> RegistryLoginInput | None:
+        """The login this ImageConfig holds for ``registry`` (host[:port]), if any: what a
+        consumer that pulls outside the pull secrets (the nodes' runtime) sends there."""
+        return self._credentials.get(registry)
 
     def secret_for(self, namespace: str | None) -> pulumi.Resource | None:
         """The pull Secret resource of ``namespace``, for ``depends_on``; None when it has none."""

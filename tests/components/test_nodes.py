@@ -37,31 +37,37 @@ def node_objects(recording: Recording) -> dict[str, dict[str, Any]]:
     }
 
 
-def files_of(config_map: dict[str, Any], daemon_set: dict[str, Any]) -> dict[str, str]:
-    (volume,) = [v for v in daemon_set["spec"]["template"]["spec"]["volumes"] if "configMap" in v]
-    return {item["path"]: config_map["data"][item["key"]] for item in volume["configMap"]["items"]}
+def files_of(objects: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The tree as the DaemonSet's projected volume lays it out (ConfigMap and Secret items)."""
+    (volume,) = [v for v in objects["DaemonSet"]["spec"]["template"]["spec"]["volumes"] if "projected" in v]
+    files = {}
+    for source in volume["projected"]["sources"]:
+        kind, data = ("ConfigMap", "data") if "configMap" in source else ("Secret", "stringData")
+        for item in source["configMap" if kind == "ConfigMap" else "secret"]["items"]:
+            files[item["path"]] = objects[kind][data][item["key"]]
+    return files
 
 
 def test_only_staging_runs_the_daemonset(recordings):
-    assert set(node_objects(recordings["staging"])) == {"ConfigMap", "DaemonSet"}
+    # the Secret holds the hosts.toml files that carry the registry's login
+    assert set(node_objects(recordings["staging"])) == {"ConfigMap", "DaemonSet", "Secret"}
     assert node_objects(recordings["dev"]) == {} and node_objects(recordings["prod"]) == {}
 
 
 def test_staging_nodes_pull_every_cached_upstream_through_its_cache_with_the_registrys_ca(recordings):
     objects = node_objects(recordings["staging"])
-    files = files_of(objects["ConfigMap"], objects["DaemonSet"])
+    files = files_of(objects)
     for upstream in CACHES:
         document = tomllib.loads(files[f"{upstream}/hosts.toml"])
         cache = f"{upstream.replace('.', '-')}.registry.staging.example.com"
-        assert document["server"] == f"https://{cache}"  # forbidden: the upstream is never tried
+        assert "server" not in document  # fallback: the upstream after the cache
         assert document["host"][f"https://{cache}"]["ca"] == f"../{cache}/ca.crt"
+        assert document["host"][f"https://{cache}"]["header"]["Authorization"].startswith("Basic ")
         assert files[f"{cache}/ca.crt"] == "[computed at deploy: airlock-registry-ca.certPem]"
     hosted = tomllib.loads(files["registry.staging.example.com/hosts.toml"])
     assert hosted["server"] == "https://registry.staging.example.com" and hosted["ca"] == "ca.crt"
-    paths = list(files)
-    assert paths[-1] == "airlock-files"
-    listed = files["airlock-files"].splitlines()
-    assert listed == paths[:-1]
+    listed = files.pop("airlock-files").splitlines()
+    assert sorted(listed) == sorted(files)
     assert max(i for i, p in enumerate(listed) if p.endswith("ca.crt")) < min(
         i for i, p in enumerate(listed) if p.endswith("hosts.toml")
     )
@@ -96,12 +102,12 @@ def test_its_own_image_comes_from_docker_hub_not_the_cache_it_makes_trusted(reco
     exported = recordings["staging"].outputs["nodes"]
     assert exported["image"] == "docker.io/library/busybox:1.37.0"
     assert exported["upstreams"] == list(CACHES)
-    assert exported["upstream"] == "forbidden"
+    assert exported["upstream"] == "fallback"
 
 
 def test_a_changed_tree_changes_the_pod_template():
     values, secrets = stack_values("staging")
-    values["airlock:nodes"]["upstream"] = "fallback"
+    values["airlock:nodes"]["exclude"] = ["ghcr.io"]
     changed = node_objects(run_stack("staging", values, secrets))["DaemonSet"]
     original = node_objects(run_stack("staging"))["DaemonSet"]
     key = "airlock/node-registry-sha256"
@@ -155,7 +161,7 @@ def test_node_registry_config_on_its_own(tmp_path):
     # skipped for it
     assert recording.outputs["image"] == "docker.io/library/busybox:1.37.0"
     objects = node_objects(recording)
-    files = files_of(objects["ConfigMap"], objects["DaemonSet"])
+    files = files_of(objects)
     assert files["mirror.corp:5443/ca.crt"] == (tmp_path / "ca.pem").read_text()
     document = tomllib.loads(files["docker.io/hosts.toml"])
     assert document["server"] == "https://mirror.corp:5443/v2/hub" and document["override_path"] is True
@@ -185,7 +191,8 @@ def test_render_writes_and_lists_each_runtimes_files(tmp_path, runtime, expected
     assert result.exit_code == 0, result.output
     listing = json.loads(result.stdout)
     assert [row["path"] for row in listing["files"]] == expected
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(expected)
+    on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert on_disk == sorted([*expected, ".airlock-nodes"])  # the marker lists what it wrote
     assert not list(tmp_path.rglob("*.airlock-tmp"))
 
 
@@ -224,8 +231,35 @@ def test_render_refuses_a_non_empty_directory_unless_forced(tmp_path):
         "nodes", "render", "--stack", "dev", "--runtime", "containerd", "--out", str(out), "--force"
     )
     assert forced.exit_code == 0, forced.output
-    assert not (out / "mine.txt").exists() and (out / "containerd-config.toml").is_file()
+    # files airlock did not write are never removed; its own are replaced in place
+    assert (out / "mine.txt").read_text() == "keep" and (out / "containerd-config.toml").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name != "out"]
+    assert not list(out.rglob("*.airlock-tmp"))
+
+
+def test_a_re_render_keeps_the_directories_and_removes_only_files_it_no_longer_writes(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("nodes", "render", "--stack", "dev", "--runtime", "kind", "--out", str(out)).exit_code == 0
+    certs = out / "certs.d"
+    inode = certs.stat().st_ino  # kind's nodes bind-mount this directory: it must stay the same
+    again = run_cli(
+        "nodes", "render", "--stack", "dev", "--runtime", "containerd", "--out", str(out), "--force"
+    )
+    assert again.exit_code == 0, again.output
+    assert certs.stat().st_ino == inode
+    assert not (out / "kind-config.yaml").exists() and not (out / "local-registry-hosting.yaml").exists()
+    assert (out / "containerd-config.toml").is_file() and (certs / "localhost:5001" / "hosts.toml").is_file()
+
+
+@pytest.mark.parametrize("where", ["project", "parent-of-project", "root"])
+def test_render_refuses_a_directory_that_holds_the_project(where):
+    out = {"project": PROJECT_DIR, "parent-of-project": PROJECT_DIR.parent, "root": PROJECT_DIR.anchor}[where]
+    result = run_cli(
+        "nodes", "render", "--stack", "dev", "--runtime", "containerd", "--out", str(out), "--force"
+    )
+    assert result.exit_code == 2
+    assert "render into a directory of its own" in result.stderr
+    assert not (PROJECT_DIR / "containerd-config.toml").exists()
 
 
 def test_render_refuses_an_unknown_runtime(tmp_path):
@@ -315,3 +349,26 @@ def test_render_for_kind_refuses_a_registry_off_the_kind_network(tmp_path):
         str(root),
     )
     assert other.exit_code == 0, other.output
+
+
+def test_uninstall_ships_an_empty_tree_so_the_daemonset_removes_its_files():
+    values, secrets = stack_values("staging")
+    values["airlock:nodes"]["daemonSet"]["uninstall"] = True
+    objects = node_objects(run_stack("staging", values, secrets))
+    assert set(objects) == {"ConfigMap", "DaemonSet"}  # no logins left to carry
+    assert files_of(objects) == {"airlock-files": ""}
+
+
+def test_forbidden_is_refused_where_a_bootstrap_image_would_need_the_cache_it_avoids():
+    values, secrets = stack_values("staging")
+    values["airlock:nodes"]["upstream"] = "forbidden"
+    with pytest.raises(PlanError) as caught:
+        run_stack("staging", values, secrets)
+    message = str(caught.value)
+    assert (
+        "airlock:nodes.upstream: 'forbidden': registry/registry (docker.io/library/registry:3.0.0)" in message
+    )
+    assert "nodes/sync (docker.io/library/busybox:1.37.0)" in message
+    assert "would pull docker.io only from docker-io.registry.staging.example.com" in message
+    assert "set airlock:nodes.upstream: fallback" in message
+    assert caught.value.recording.resources == []

@@ -22,9 +22,7 @@ import ipaddress
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,13 +34,12 @@ from airlock.nodes.plan import NodePlan, node_plan
 from airlock.nodes.registries_conf import certs_files, registries_conf
 from airlock.nodes.settings import NodesSettings
 from tests.support.oci_layout import Layout, build_layout
-from tests.support.pki import KeyPair, make_ca
-from tests.support.registry import RunningRegistry, start_registry
+from tests.support.registry import RunningRegistry
+from tests.support.upstream import UPSTREAM_HOST, ConnectionCounter, free_upstream_port
 
 pytestmark = pytest.mark.realserver
 
 SYSTEM_CERTS_D = Path("/etc/containers/certs.d")
-UPSTREAM_HOST = "127.0.0.2"
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 MODES = ("forbidden", "fallback")
 # layout -> the rule's target path below the mirror (each its own, so a misrouted request 404s)
@@ -63,22 +60,6 @@ def skopeo(*args: str) -> subprocess.CompletedProcess[bytes]:
     return run(require("skopeo"), *args)
 
 
-def free_upstream_port() -> int:
-    """A port of 127.0.0.2 that nothing listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((UPSTREAM_HOST, 0))
-        port = int(sock.getsockname()[1])
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        assert probe.connect_ex((UPSTREAM_HOST, port)) != 0, "the upstream port must be closed"
-    return port
-
-
-@pytest.fixture(scope="module")
-def mirror_ca() -> KeyPair:
-    """This module's own CA: nothing else on the machine trusts it."""
-    return make_ca("airlock registries.conf test CA")
-
-
 @pytest.fixture(scope="module")
 def upstream() -> str:
     return f"{UPSTREAM_HOST}:{free_upstream_port()}"
@@ -91,22 +72,6 @@ def layouts(tmp_path_factory) -> dict[str, Layout]:
         "multi": build_layout(directory / "multi", tag="v1", platforms=("linux/amd64", "linux/arm64")),
         "single": build_layout(directory / "single", tag="v1", platforms=("linux/amd64",)),
     }
-
-
-@pytest.fixture(scope="module")
-def tls_mirror(tmp_path_factory, mirror_ca: KeyPair) -> Iterator[RunningRegistry]:
-    require("docker-registry")
-    registry = start_registry(tmp_path_factory.mktemp("tls-mirror") / "registry", ca=mirror_ca)
-    yield registry
-    registry.stop()
-
-
-@pytest.fixture(scope="module")
-def plain_mirror(tmp_path_factory) -> Iterator[RunningRegistry]:
-    require("docker-registry")
-    registry = start_registry(tmp_path_factory.mktemp("plain-mirror") / "registry")
-    yield registry
-    registry.stop()
 
 
 def seed(registry: RunningRegistry, layout: Layout, reference: str) -> None:
@@ -350,37 +315,6 @@ def test_a_sub_path_rule_is_routed_apart_from_its_registry(
 
     assert inspect_digest(conf, app) == layouts["single"].index_digest
     assert inspect_digest(conf, test) == layouts["multi"].index_digest
-
-
-class ConnectionCounter:
-    """A listener on the upstream address that counts connections and closes them at once."""
-
-    def __init__(self, address: str) -> None:
-        host, _, port = address.rpartition(":")
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((host, int(port)))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.count = 0
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.count += 1
-            connection.close()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=5)
-        self.sock.close()
 
 
 @pytest.mark.parametrize("mode", MODES)

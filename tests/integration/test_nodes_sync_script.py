@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from airlock.nodes.spec import FILE_LIST, MANAGED_LIST, SYNC_SCRIPT, config_map_data
+from airlock.nodes.spec import FILE_LIST, MANAGED_LIST, SYNC_SCRIPT, tree_data
 
 pytestmark = pytest.mark.realserver
 
@@ -35,18 +35,24 @@ def busybox_bin(tmp_path: Path) -> Path:
 
 
 def mount_config_map(root: Path, files: dict[str, str]) -> Path:
-    """The ConfigMap volume with items: each key at its item path, plus the file list."""
-    data = config_map_data(files)
+    """The projected volume: the ConfigMap's and the Secret's items, each key at its item path,
+    plus the file list."""
+    data = tree_data(files, private=[path for path in files if "login" in files[path]])
     desired = root / "desired"
-    for item in data.items:
-        target = desired / str(item["path"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(data.data[str(item["key"])])
+    for items, content in ((data.config_items, data.config_map), (data.secret_items, data.secret)):
+        for item in items:
+            target = desired / str(item["path"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content[str(item["key"])])
     return desired
 
 
-def sync(bin_dir: Path, desired: Path, host: Path) -> subprocess.CompletedProcess[str]:
+STATE = f"{MANAGED_LIST}nodes"
+
+
+def sync(bin_dir: Path, desired: Path, host: Path, name: str = "nodes") -> subprocess.CompletedProcess[str]:
     env = {
+        "AIRLOCK_NAME": name,
         "PATH": str(bin_dir),
         "AIRLOCK_DESIRED": str(desired),
         "AIRLOCK_HOST_DIR": str(host),
@@ -64,7 +70,7 @@ def sync(bin_dir: Path, desired: Path, host: Path) -> subprocess.CompletedProces
 
 TREE = {
     "mirror.corp/ca.crt": "CA\n",
-    "docker.io/hosts.toml": 'server = "https://mirror.corp"\n',
+    "docker.io/hosts.toml": 'server = "https://mirror.corp"  # login\n',
     "ghcr.io/hosts.toml": 'server = "https://mirror.corp/v2/ghcr"\n',
     "mirror.corp/hosts.toml": 'server = "https://mirror.corp"\n',
 }
@@ -78,9 +84,10 @@ def test_first_pass_writes_every_file_and_leaves_the_nodes_own_alone(tmp_path, b
     assert result.returncode == 0, result.stderr
     for path, text in TREE.items():
         assert (host / path).read_text() == text
-        assert (host / path).stat().st_mode & 0o777 == 0o644
+        # hosts.toml may carry a login (root only); CA certificates are public
+        assert (host / path).stat().st_mode & 0o777 == (0o600 if path.endswith(".toml") else 0o644)
     assert (host / "quay.io" / "hosts.toml").read_text() == "# the node's own\n"
-    assert (host / MANAGED_LIST).read_text().splitlines() == list(TREE)
+    assert (host / STATE).read_text().splitlines() == list(TREE)
     # CA before the hosts.toml that names it
     written = [line.removeprefix("airlock: wrote ") for line in result.stdout.splitlines()]
     assert written == list(TREE)
@@ -112,7 +119,7 @@ def test_a_tampered_state_file_cannot_remove_anything_outside_the_directory(tmp_
     host.mkdir()
     outside = tmp_path / "precious"
     outside.write_text("keep")
-    (host / MANAGED_LIST).write_text("../precious\n/etc/hostname\ndocker.io/../../precious\n")
+    (host / STATE).write_text("../precious\n/etc/hostname\ndocker.io/../../precious\n")
     result = sync(busybox_bin, mount_config_map(tmp_path / "v1", TREE), host)
     assert result.returncode == 0, result.stderr
     assert outside.read_text() == "keep"
@@ -124,6 +131,41 @@ def test_the_file_list_is_part_of_the_config_map_and_never_written_to_the_node(t
     assert sync(busybox_bin, mount_config_map(tmp_path / "v1", TREE), host).returncode == 0
     assert not (host / FILE_LIST).exists()
     assert sorted(p.relative_to(host).as_posix() for p in host.rglob("*") if p.is_file()) == sorted(
-        [*TREE, MANAGED_LIST]
+        [*TREE, STATE]
     )
     assert os.access(host / "docker.io" / "hosts.toml", os.R_OK)
+
+
+def test_a_nodes_own_file_at_a_path_the_tree_writes_is_kept_and_restored(tmp_path, busybox_bin):
+    host = tmp_path / "host"
+    (host / "docker.io").mkdir(parents=True)
+    (host / "docker.io" / "hosts.toml").write_text("# the node's own docker.io\n")
+    first = sync(busybox_bin, mount_config_map(tmp_path / "v1", TREE), host)
+    assert first.returncode == 0, first.stderr
+    assert "kept the node's docker.io/hosts.toml as docker.io/hosts.toml.airlock-orig" in first.stdout
+    assert (host / "docker.io" / "hosts.toml").read_text() == TREE["docker.io/hosts.toml"]
+    emptied = sync(busybox_bin, mount_config_map(tmp_path / "v2", {}), host)
+    assert emptied.returncode == 0, emptied.stderr
+    assert (host / "docker.io" / "hosts.toml").read_text() == "# the node's own docker.io\n"
+    assert not (host / "docker.io" / "hosts.toml.airlock-orig").exists()
+    assert not (host / "ghcr.io").exists() and not (host / "mirror.corp").exists()
+
+
+def test_two_daemonsets_keep_separate_lists(tmp_path, busybox_bin):
+    host = tmp_path / "host"
+    assert (
+        sync(
+            busybox_bin, mount_config_map(tmp_path / "a", {"a.io/hosts.toml": "a\n"}), host, "one"
+        ).returncode
+        == 0
+    )
+    assert (
+        sync(
+            busybox_bin, mount_config_map(tmp_path / "b", {"b.io/hosts.toml": "b\n"}), host, "two"
+        ).returncode
+        == 0
+    )
+    # "one" runs again with the same tree: it must not remove what "two" wrote
+    again = sync(busybox_bin, mount_config_map(tmp_path / "c", {"a.io/hosts.toml": "a\n"}), host, "one")
+    assert again.returncode == 0 and "removed" not in again.stdout
+    assert (host / "b.io" / "hosts.toml").read_text() == "b\n"

@@ -16,9 +16,11 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from airlock.images.policy import ImagePolicy, MirrorRule, RegistryOverride, RegistryTrust, resolve
-from airlock.nodes.containerd import config_snippet, hosts_tree
+from airlock.nodes.containerd import basic_auth, config_snippet, hosts_tree, login_paths
 from airlock.nodes.kind import kind_config, local_registry_configmap
 from airlock.nodes.plan import node_plan
 from airlock.nodes.registries_conf import certs_files, registries_conf
@@ -140,7 +142,7 @@ def test_a_sub_path_rule_elsewhere_is_refused_for_containerd_with_the_fix():
     assert "containerd configures whole registries" in problem.reason
     assert "docker.io itself" in problem.reason
     assert "source: docker.io" in problem.fix and "exclude: [docker.io/bitnami]" in problem.fix
-    with pytest.raises(ValueError, match="containerd cannot express"):
+    with pytest.raises(ValueError, match="containerd cannot carry out this policy"):
         hosts_tree(plan, {})
     # registries.conf expresses it: the prefix-rooted namespace is remapped
     document = tomllib.loads(registries_conf(plan))
@@ -220,7 +222,9 @@ def test_platform_ca_hosts_need_their_ca_supplied():
         ImagePolicy(), FORBIDDEN, platform_ca_hosts={"registry.corp": "airlock:registry.tls (generated CA)"}
     )
     assert plan.ca_sources == {"registry.corp": "airlock:registry.tls (generated CA)"}
-    with pytest.raises(KeyError, match=r"no CA was supplied for registry.corp \(airlock:registry.tls"):
+    with pytest.raises(
+        ValueError, match=r"no CA was supplied for registry.corp; it comes from airlock:registry.tls"
+    ):
         hosts_tree(plan, {})
     assert hosts_tree(plan, {"registry.corp": CA})["registry.corp/ca.crt"] == CA
 
@@ -318,3 +322,149 @@ def test_kep_1755_configmap_tells_pods_the_name_nodes_map():
         "hostFromClusterNetwork": "kind-registry:5000",
         "help": "https://kind.sigs.k8s.io/docs/user/local-registry/",
     }
+
+
+# -- found in review: what the nodes would do differently from the policy ---------------------------
+def test_fallback_keeps_the_upstreams_own_ca_and_plain_http():
+    rule = MirrorRule(source="registry.corp:8443", to="cache.corp", layout="nest")
+    with_ca = policy(rule, trust={"registry.corp:8443": RegistryTrust(ca_bundle=CA)})
+    files = hosts_tree(node_plan(with_ca, FALLBACK), {"registry.corp:8443": CA})
+    document = toml(files, "registry.corp:8443/hosts.toml")
+    assert document["server"] == "https://registry.corp:8443" and document["ca"] == "ca.crt"
+    assert list(document["host"]) == ["https://cache.corp/v2/registry.corp_8443"]
+    assert files["registry.corp:8443/ca.crt"] == CA
+    plain = policy(rule, trust={"registry.corp:8443": RegistryTrust(insecure=True)})
+    assert toml(hosts_tree(node_plan(plain, FALLBACK), {}), "registry.corp:8443/hosts.toml")["server"] == (
+        "http://registry.corp:8443"
+    )
+    (entry,) = tomllib.loads(registries_conf(node_plan(plain, FALLBACK)))["registry"]
+    assert entry["location"] == "registry.corp:8443" and entry["insecure"] is True
+
+
+def test_registries_conf_keeps_a_prefix_the_policy_keeps_under_a_relocated_registry():
+    whole = MirrorRule(source="xpkg.crossplane.io", to="cache.corp", layout="flatten")
+    keep = MirrorRule(
+        source="xpkg.crossplane.io/crossplane-contrib",
+        to="xpkg.crossplane.io/crossplane-contrib",
+        layout="replace",
+    )
+    plan = node_plan(policy(whole, keep), FORBIDDEN)
+    assert plan.kept == ("xpkg.crossplane.io/crossplane-contrib",)
+    entries = tomllib.loads(registries_conf(plan))["registry"]
+    assert {
+        "prefix": "xpkg.crossplane.io/crossplane-contrib",
+        "location": "xpkg.crossplane.io/crossplane-contrib",
+    } in entries
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        (MirrorRule(source="registry.corp", to="registry.corp/cache", layout="replace"),),
+        (
+            MirrorRule(source="docker.io", to="harbor.corp/hub", layout="replace"),
+            MirrorRule(source="harbor.corp", to="dr-harbor.corp", layout="flatten"),
+        ),
+    ],
+    ids=["self-target", "chain"],
+)
+def test_a_destination_another_rule_relocates_is_refused_for_every_runtime(rules):
+    plan = node_plan(policy(*rules), FORBIDDEN)
+    (problem,) = plan.problems
+    assert problem.path == ("images", "mirrors", 0)
+    assert "a pod's final reference would be relocated again" in problem.reason
+    with pytest.raises(ValueError, match="no runtime can carry out this policy"):
+        registries_conf(plan)
+    with pytest.raises(ValueError, match="containerd cannot carry out this policy"):
+        hosts_tree(plan, {})
+
+
+def test_docker_io_as_a_mirror_is_refused_for_containerd():
+    plan = node_plan(
+        policy(MirrorRule(source="quay.io", to="docker.io/quaymirror", layout="replace")), FORBIDDEN
+    )
+    (problem,) = plan.containerd_problems
+    assert "registry-1.docker.io only as an upstream" in problem.reason
+
+
+def test_a_mirror_that_needs_a_login_gets_the_header_only_where_given():
+    rule = MirrorRule(source="docker.io", to="cache.corp", layout="flatten")
+    plan = node_plan(policy(rule), FALLBACK, login_hosts={"cache.corp"})
+    assert plan.login_hosts == {"cache.corp"}
+    assert login_paths(plan) == ["docker.io/hosts.toml", "cache.corp/hosts.toml"]
+    without = hosts_tree(plan, {})
+    assert "header" not in toml(without, "docker.io/hosts.toml")["host"]["https://cache.corp"]
+    auth = basic_auth("robot", "pw")
+    assert auth == "Basic cm9ib3Q6cHc="
+    with_login = hosts_tree(plan, {}, {"cache.corp": auth})
+    assert toml(with_login, "docker.io/hosts.toml")["host"]["https://cache.corp"]["header"] == {
+        "Authorization": auth
+    }
+    assert toml(with_login, "cache.corp/hosts.toml")["header"] == {"Authorization": auth}
+
+
+def test_a_private_key_is_not_a_ca_bundle():
+    from airlock.images.policy import check_pem_bundle
+
+    key = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(ValueError, match="holds a PRIVATE KEY block besides certificates"):
+        check_pem_bundle(CA + key)
+    assert check_pem_bundle(CA) == CA
+
+
+def test_kind_config_has_no_yaml_aliases():
+    from airlock.yaml_io import dump_document
+
+    text = dump_document(kind_config(KindSettings(workers=3), "/x/certs.d"))
+    assert "&id" not in text and "*id" not in text
+
+
+# -- the node mapping is the policy's mapping -------------------------------------------------------------
+SOURCES = ["a.io", "a.io/x", "a.io/x/y", "b.io:5000", "b.io:5000/x"]
+TARGETS = ["m.io", "m.io/p", "n.io:8443", "n.io:8443/q/r"]
+REFERENCES = ["a.io/x/img:1", "a.io/z:1", "a.io/x/y/img:1", "b.io:5000/x/k:1", "b.io:5000/k:1", "c.io/k:1"]
+
+
+def _containerd_maps(plan, reference: str) -> str:
+    domain, _, rest = reference.partition("/")
+    for mirror in plan.hosts:
+        if mirror.upstream == domain:
+            return f"{mirror.mirror.host}/{mirror.path + '/' if mirror.path else ''}{rest}"
+    return reference
+
+
+def _registries_conf_maps(plan, reference: str) -> str:
+    name = reference.rpartition(":")[0]
+    candidates = [(p.prefix, p.location) for p in plan.prefixes] + [(k, k) for k in plan.kept]
+    matching = [
+        (prefix, location)
+        for prefix, location in candidates
+        if name == prefix or name.startswith(prefix + "/")
+    ]
+    if not matching:
+        return reference
+    prefix, location = max(matching, key=lambda pair: len(pair[0]))
+    return location + reference[len(prefix) :]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(SOURCES),
+            st.sampled_from(TARGETS),
+            st.sampled_from(["nest", "flatten", "replace"]),
+        ),
+        max_size=4,
+        unique_by=lambda rule: rule[0],
+    )
+)
+def test_when_the_plan_reports_nothing_the_nodes_pull_exactly_the_final_reference(rules):
+    image_policy = ImagePolicy(mirrors=tuple(MirrorRule(source=s, to=t, layout=lay) for s, t, lay in rules))
+    plan = node_plan(image_policy, FORBIDDEN)
+    assume(not plan.problems)
+    for reference in REFERENCES:
+        final = str(resolve(reference, image_policy).final)
+        assert _registries_conf_maps(plan, reference) == final
+        if not plan.containerd_problems:
+            assert _containerd_maps(plan, reference) == final

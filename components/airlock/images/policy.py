@@ -19,6 +19,7 @@ they differ.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -289,6 +290,15 @@ def check_pem_bundle(value: str) -> str:
     )
     if "-----BEGIN CERTIFICATE-----" not in value:
         raise ValueError(f"ca_bundle is not a PEM certificate bundle; {fix}")
+    others = sorted(
+        {label for label in re.findall(r"-----BEGIN ([A-Z0-9 ]+)-----", value) if label != "CERTIFICATE"}
+    )
+    if others:
+        # a CA bundle is copied to ConfigMaps and to every node, world-readable
+        raise ValueError(
+            f"ca_bundle holds a {' and a '.join(others)} block besides certificates; it is copied to "
+            f"ConfigMaps and nodes as public data; {fix}, and nothing else"
+        )
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=value)
     except ssl.SSLError as error:

@@ -18,7 +18,7 @@ __all__ = ["compose"]
 def compose(assembly: Assembly, settings: NodesSettings) -> Composed:
     config = assembly.loaded.config
     policy = config.effective_policy()
-    plan = stack_node_plan(settings, policy, getattr(config, "registry", None))
+    plan = stack_node_plan(settings, policy, getattr(config, "registry", None), config.registry_credentials)
     export: dict[str, object] = {
         "upstream": settings.upstream,
         "upstreams": [mirror.upstream for mirror in plan.hosts],
@@ -42,6 +42,11 @@ def compose(assembly: Assembly, settings: NodesSettings) -> Composed:
             plan=plan,
             image_config=assembly.image_config,
             cas=cas,
+            logins={
+                host: login
+                for host in sorted(plan.login_hosts)
+                if (login := assembly.image_config.login_for(host)) is not None
+            },
             labels=assembly.labels,
             namespace_resource=assembly.namespaces.get(settings.daemon_set.namespace),
         ),

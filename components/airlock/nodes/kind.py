@@ -65,9 +65,12 @@ def local_registry_configmap(host: str, cluster_address: str) -> dict[str, Any]:
 
 def kind_config(settings: KindSettings, certs_host_path: str) -> dict[str, Any]:
     """``kind.x-k8s.io/v1alpha4`` Cluster: every node gets the generated tree at config_path."""
-    mount = {"hostPath": certs_host_path, "containerPath": CERTS_DIR, "readOnly": True}
-    nodes = [{"role": "control-plane", "image": settings.node_image, "extraMounts": [mount]}]
-    nodes += [{"role": "worker", "image": settings.node_image, "extraMounts": [mount]}] * settings.workers
+
+    def node(role: str) -> dict[str, Any]:  # a fresh mapping per node: no YAML aliases
+        mount = {"hostPath": certs_host_path, "containerPath": CERTS_DIR, "readOnly": True}
+        return {"role": role, "image": settings.node_image, "extraMounts": [mount]}
+
+    nodes = [node("control-plane")] + [node("worker") for _ in range(settings.workers)]
     return {
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",

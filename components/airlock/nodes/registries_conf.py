@@ -8,8 +8,9 @@ Read against container-libs image/v5.39.2 ``docs/containers-registries.conf.5.md
   ``[[registry.mirror]]`` entries are tried in order, then the location (pulls only).
 - ``insecure`` allows plain HTTP and unverified TLS; it is written only for a registry the
   policy declares insecure.
-- Official Docker Hub images are ``docker.io/library/<name>``: a rule for one of them is
-  written with ``/library`` (the policy's canonical form); ``docker.io`` alone covers all.
+- Official Docker Hub images are ``docker.io/library/<name>``: the prefix is the rule's
+  source as the policy holds it, so a rule for official images must say
+  ``docker.io/library/<name>`` (``docker.io`` alone covers all).
 - CAs: ``/etc/containers/certs.d/<host:port>/ca.crt``, the directory named exactly as the
   host is contacted (``registry:443`` is not ``registry``).
 """
@@ -41,23 +42,32 @@ def _entry(prefix: str, location: str, insecure: bool) -> dict[str, Any]:
 
 def registries_conf(plan: NodePlan) -> str:
     """The ``[[registry]]`` tables: one per mirror rule, one per registry reached differently."""
+    if plan.problems:
+        raise ValueError(
+            "no runtime can carry out this policy: "
+            + "; ".join(f"{'.'.join(map(str, p.path))}: {p.reason}" for p in plan.problems)
+        )
     entries: list[dict[str, Any]] = []
     for mirror in plan.prefixes:
         if plan.upstream == "forbidden":
             entries.append(_entry(mirror.prefix, mirror.location, mirror.mirror.insecure))
         else:
-            entry = _entry(mirror.prefix, mirror.prefix, False)
+            origin_insecure = mirror.origin.insecure if mirror.origin else False
+            entry = _entry(mirror.prefix, mirror.prefix, origin_insecure)
             mirror_entry: dict[str, Any] = {"location": mirror.location}
             if mirror.mirror.insecure:
                 mirror_entry["insecure"] = True
             entry["mirror"] = [mirror_entry]
             entries.append(entry)
+    # a prefix kept in place under a shorter rule that relocates its registry: longest match wins
+    entries += [_entry(prefix, prefix, False) for prefix in plan.kept]
     prefixes = {mirror.prefix for mirror in plan.prefixes}
     for endpoint in plan.registries:
         if endpoint.host in prefixes or not (endpoint.insecure or endpoint.address != endpoint.host):
             continue  # CA only: certs.d covers it
         entries.append(_entry(endpoint.host, endpoint.address, endpoint.insecure))
     comments = [f"# {mirror.prefix}: {mirror.rule}\n" for mirror in plan.prefixes]
+    comments += [f"# {prefix}: kept where it is\n" for prefix in plan.kept]
     return (
         HEADER
         + "".join(comments)
@@ -83,8 +93,9 @@ def certs_files(plan: NodePlan, cas: Mapping[str, str]) -> dict[str, str]:
     for endpoint in plan.registries:
         if endpoint.ca:
             if endpoint.host not in cas:
-                raise KeyError(
-                    f"no CA was supplied for {endpoint.host} ({plan.ca_sources.get(endpoint.host)})"
+                raise ValueError(
+                    f"no CA was supplied for {endpoint.host}; "
+                    f"it comes from {plan.ca_sources.get(endpoint.host)}"
                 )
             files[f"{_ca_directory(endpoint)}/ca.crt"] = cas[endpoint.host]
     return files

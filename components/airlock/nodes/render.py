@@ -15,16 +15,17 @@ from typing import Literal, get_args
 
 from ..config import StackConfig
 from ..images.policy import check_pem_bundle
+from ..images.table import ImageTable
 from ..registry.settings import RegistrySettings
 from ..yaml_io import dump_document
-from .consumer import exclude_problems, stack_node_plan
-from .containerd import config_snippet, hosts_tree
+from .consumer import bootstrap_problems, exclude_problems, problem_at, stack_node_plan
+from .containerd import ContainerdVersion, config_snippet, hosts_tree
 from .kind import KIND_NETWORK, kind_config, local_registry_configmap
 from .plan import NodePlan
 from .registries_conf import certs_files, registries_conf
-from .settings import CERTS_DIR, NodesSettings
+from .settings import NodesSettings
 
-__all__ = ["RUNTIMES", "NodeRenderError", "Runtime", "render_files"]
+__all__ = ["RUNTIMES", "NodeRenderError", "Rendered", "Runtime", "render_files"]
 
 Runtime = Literal["containerd", "containerd1", "cri-o", "kind"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
@@ -59,7 +60,7 @@ def _registry_cas(
     registry: RegistrySettings | None, plan: NodePlan, registry_ca: str | None, stack: str
 ) -> tuple[dict[str, str], list[RenderProblem]]:
     """The platform registry's CA for the hosts it serves: provided in the stack, or passed in."""
-    hosts = [host for host, where in plan.ca_sources.items() if where.startswith("airlock:registry.tls")]
+    hosts = sorted(plan.platform_ca_hosts)
     if not hosts or registry is None:
         return {}, []
     ca = registry_ca or (registry.tls.ca if registry.tls.mode == "provided" else None)
@@ -77,6 +78,13 @@ def _registry_cas(
     return {host: ca for host in hosts}, []
 
 
+@dataclass(frozen=True)
+class Rendered:
+    files: dict[str, str]
+    """Path relative to the output directory -> text."""
+    warnings: list[str]
+
+
 def render_files(
     config: StackConfig,
     runtime: Runtime,
@@ -84,9 +92,12 @@ def render_files(
     *,
     stack: str,
     registry_ca: str | None = None,
-) -> dict[str, str]:
+    table: ImageTable | None = None,
+) -> Rendered:
     """Every file for ``runtime``, by path relative to ``out_dir`` (absolute ``out_dir``: the
-    kind config mounts ``<out_dir>/certs.d``). Raises NodeRenderError listing every problem."""
+    kind config mounts ``<out_dir>/certs.d``), and what the files cannot do (a registry that
+    needs a login the files do not carry). ``table``: the stack's resolved images, for the
+    bootstrap check. Raises NodeRenderError listing every problem."""
     if runtime not in RUNTIMES:
         raise NodeRenderError(
             [
@@ -108,13 +119,19 @@ def render_files(
     registry = getattr(config, "registry", None)
     registry = registry if isinstance(registry, RegistrySettings) else None
     policy = config.effective_policy()
-    plan = stack_node_plan(settings, policy, registry)
+    plan = stack_node_plan(settings, policy, registry, config.registry_credentials)
+    found = [*plan.problems, *(bootstrap_problems(plan, table) if table is not None else [])]
+    if runtime != "cri-o":
+        found += plan.containerd_problems
     problems = [
         RenderProblem(_path(("nodes", *p.path)), p.value, p.reason, p.fix)
         for p in exclude_problems(settings, policy)
     ]
-    if runtime != "cri-o":
-        problems += [RenderProblem(_path(p.path), p.value, p.reason, p.fix) for p in plan.containerd_problems]
+    for node_problem in found:
+        problem = problem_at(node_problem, registry, policy)
+        key, *rest = problem.path
+        path = (str(key).removeprefix("@"), *rest)
+        problems.append(RenderProblem(_path(path), problem.value, problem.reason, problem.fix))
     if (
         runtime == "kind"
         and registry is not None
@@ -137,15 +154,24 @@ def render_files(
     problems += missing
     if problems:
         raise NodeRenderError(problems)
+    warnings = [
+        f"{host} needs a login, which these files do not carry (it is secret, or generated at deploy): "
+        "nodes pulling upstream names through it get 401 (the kubelet hands containerd only the "
+        "login of the image's own registry). NodeRegistryConfig writes the Authorization header "
+        "from the stack's login; elsewhere allow anonymous pulls there, or add "
+        f'[host."https://{host}".header] Authorization = "Basic <base64 user:password>" yourself'
+        for host in sorted(plan.login_hosts)
+    ]
 
     if runtime == "cri-o":
         files = {"registries.conf": registries_conf(plan)}
         files.update({f"certs.d/{path}": text for path, text in certs_files(plan, cas).items()})
-        return files
+        return Rendered(files, warnings)
     files = {f"certs.d/{path}": text for path, text in hosts_tree(plan, cas).items()}
     if runtime in ("containerd", "containerd1"):
-        files["containerd-config.toml"] = config_snippet("1" if runtime == "containerd1" else "2", CERTS_DIR)
-        return files
+        version: ContainerdVersion = "1" if runtime == "containerd1" else "2"
+        files["containerd-config.toml"] = config_snippet(version, settings.daemon_set.certs_dir)
+        return Rendered(files, warnings)
     header = (
         "# Generated by airlock (airlock nodes render --runtime kind); edits are overwritten.\n"
         f"# kind create cluster --config {out_dir / 'kind-config.yaml'}\n"
@@ -157,4 +183,4 @@ def render_files(
             "# KEP-1755; the dev stack creates it too (airlock:registry mode docker).\n"
             + dump_document(local_registry_configmap(host, address))
         )
-    return files
+    return Rendered(files, warnings)

@@ -64,6 +64,14 @@ class DaemonSetSettings(StrictModel):
         description="containerd's config_path on the nodes (the hostPath the files are written to).",
     )
     resync_seconds: int = Field(60, ge=5, le=3600, description="How often the files are re-checked.")
+    priority_class_name: str = Field(
+        "system-node-critical",
+        description="Pod priority (GKE admits system-node-critical outside kube-system only with a quota).",
+    )
+    uninstall: bool = Field(
+        False,
+        description="Remove every file the DaemonSet wrote (deploy once with this, then disable it).",
+    )
     resources: NodeResources = Field(default_factory=NodeResources)
 
     @field_validator("namespace")
@@ -79,10 +87,11 @@ class DaemonSetSettings(StrictModel):
     @field_validator("certs_dir")
     @classmethod
     def _certs_dir(cls, value: str) -> str:
-        if not value.startswith("/") or value.rstrip("/") in ("", "/etc", "/etc/containerd"):
+        parts = [part for part in value.split("/") if part]
+        if not value.startswith("/") or len(parts) < 2 or value.rstrip("/") == "/etc/containerd":
             raise ValueError(
-                f"{value!r} must be an absolute directory used only for hosts.toml trees, such as "
-                f"{CERTS_DIR!r} (containerd's config_path)"
+                f"{value!r} must be an absolute directory used only for hosts.toml trees, at least two "
+                f"levels deep, such as {CERTS_DIR!r} (containerd's config_path)"
             )
         if any(part in ("..", ".") for part in value.split("/")):
             raise ValueError(f"{value!r} must not contain '.' or '..'; write the absolute path")
