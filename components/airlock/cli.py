@@ -65,13 +65,21 @@ def _root(args: argparse.Namespace) -> Path:
 
 # -- plan ------------------------------------------------------------------------------------
 def plan_document(
-    project_dir: Path, stack: str, stack_references: dict[str, dict[str, Any]] | None = None
+    project_dir: Path,
+    stack: str,
+    stack_references: dict[str, dict[str, Any]] | None = None,
+    *,
+    as_update: bool = False,
 ) -> dict[str, Any]:
-    """Run the program for ``stack`` under the recording engine and build the plan document."""
+    """Run the program for ``stack`` under the recording engine and build the plan document:
+    as ``pulumi preview`` runs it, or (``as_update``) as ``pulumi up`` does, deploy gates and all."""
     from .plan import engine
     from .plan.document import build_document
 
-    return build_document(engine.record_program(project_dir, stack, stack_references=stack_references))
+    recording = engine.record_program(
+        project_dir, stack, stack_references=stack_references, preview=not as_update
+    )
+    return build_document(recording)
 
 
 def _stack_references(items: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -107,23 +115,51 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .plan.stackfiles import StackFilesError
 
     try:
-        document = plan_document(_root(args), args.stack, _stack_references(args.stack_reference))
+        document = plan_document(
+            _root(args), args.stack, _stack_references(args.stack_reference), as_update=args.as_update
+        )
     except (PlanError, StackFilesError) as error:
         raise CliError(str(error)) from None
     if args.format == "json":
         text = dumps(document)
         if args.out:
-            args.out.write_text(text, encoding="utf-8")
+            _write_file(args.out, text)
         else:
             sys.stdout.write(text)
-        return 0
-    if args.out:
+    elif args.out:
+        from io import StringIO
+
         from rich.console import Console
 
-        with args.out.open("w", encoding="utf-8") as stream:
-            render_plan(document, Console(file=stream, width=160, no_color=True))
+        buffer = StringIO()
+        render_plan(document, Console(file=buffer, width=160, no_color=True))
+        _write_file(args.out, buffer.getvalue())
     else:
         render_plan(document, _console())
+    return _report_warnings(document.get("warnings", []), args.strict)
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write an output file, creating its folder; a failure is exit 2 naming the path."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"--out {path}: cannot write it ({error.strerror or error})") from None
+
+
+def _report_warnings(warnings: Sequence[str], strict: bool) -> int:
+    """Warnings go to stderr (stdout stays the plan or the table); ``--strict`` makes them exit 1."""
+    from rich.markup import escape
+
+    console = _console(sys.stderr)
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    if strict and warnings:
+        sys.stderr.write(
+            f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} with --strict: exit 1\n"
+        )
+        return 1
     return 0
 
 
@@ -170,19 +206,37 @@ def cmd_images_list(args: argparse.Namespace) -> int:
     rows = loaded.table.as_list()
     if args.format == "json":
         _write(json.dumps(rows, indent=2, sort_keys=True))
-        return 0
+        return _report_warnings(loaded.table.warnings, args.strict)
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=Text(f"images of stack {args.stack}"))
-    for column in ("consumer", "role", "namespace", "source", "final"):
+    for column in ("consumer", "role", "namespace", "source", "final", "pinned by"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            *(Text(str(row[key] or "-")) for key in ("consumer", "role", "namespace", "source", "final"))
+            *(Text(str(row[key] or "-")) for key in ("consumer", "role", "namespace", "source", "final")),
+            _pin_mark(row["digestFrom"]),
         )
-    _console().print(table)
-    return 0
+    console = _console()
+    console.print(table)
+    if any(row["digestFrom"] == "placeholder" for row in rows):
+        console.print(
+            f"PLACEHOLDER: an offline stand-in digest no registry serves; before deploying run "
+            f"'airlock images lock --stack {args.stack}' with registry access"
+        )
+    return _report_warnings(loaded.table.warnings, args.strict)
+
+
+def _pin_mark(digest_from: str | None) -> Any:
+    """How a row is pinned; a placeholder (no registry serves it) and no digest stand out."""
+    from rich.text import Text
+
+    if digest_from == "placeholder":
+        return Text("PLACEHOLDER", style="bold red")
+    if digest_from is None:
+        return Text("unpinned (tag only)", style="yellow")
+    return Text(digest_from)
 
 
 def cmd_images_placeholders(args: argparse.Namespace) -> int:
@@ -541,6 +595,10 @@ def _add_stack(parser: argparse.ArgumentParser, *, required: bool = True) -> Non
     parser.add_argument("--project-dir", type=Path, help="directory of Pulumi.yaml (default: search upwards)")
 
 
+def _add_strict(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true", help="exit 1 when there is any warning (for CI)")
+
+
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
 
@@ -622,7 +680,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_stack(plan, required=False)
     _add_format(plan)
-    plan.add_argument("--out", type=Path, help="write the output to this file")
+    plan.add_argument("--out", type=Path, help="write the output to this file (its folder is created)")
+    plan.add_argument(
+        "--as-update",
+        action="store_true",
+        help="run the program as 'pulumi up' does (not as a preview): the deploy gates refuse "
+        "placeholder digests and unmirrored images",
+    )
+    _add_strict(plan)
     plan.add_argument(
         "--stack-reference",
         action="append",
@@ -652,6 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_stack(listing)
     _add_format(listing)
+    _add_strict(listing)
     listing.set_defaults(handler=cmd_images_list)
 
     placeholders = image_commands.add_parser(

@@ -110,7 +110,12 @@ class StackConfig(StrictModel):
     verify_report: str | None = Field(
         None,
         description="A report of 'airlock images verify --report'; "
-        "images it lists as not mirrored are warned about.",
+        "images it lists as not mirrored are warned about (and stop an update).",
+    )
+    allow_unmirrored: bool = Field(
+        False,
+        description="Let 'pulumi up' deploy images the verify report lists as not mirrored "
+        "(a pull-through cache fetches them on first use).",
     )
 
     @model_validator(mode="before")

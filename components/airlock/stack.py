@@ -12,6 +12,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from .config import ConfigError, LoadedConfig, load_stack_config
+from .gates import DeployGateError, deploy_problems
 
 __all__ = ["load", "raw_config"]
 
@@ -27,9 +28,16 @@ def raw_config() -> tuple[dict[str, str], set[str]]:
 
 def load(project_dir: Path | str = ".") -> LoadedConfig:
     """Validate this stack's config (``airlock:`` keys, images.lock relative to ``project_dir``)
-    and resolve its image table; a bad config ends the program cleanly, registering nothing."""
+    and resolve its image table; a bad config ends the program cleanly, registering nothing.
+    An update (not a preview) also passes the deploy gates (``airlock.gates``)."""
     raw, secrets = raw_config()
     try:
-        return load_stack_config(raw, secrets, stack=pulumi.get_stack(), project_dir=project_dir)
+        loaded = load_stack_config(raw, secrets, stack=pulumi.get_stack(), project_dir=project_dir)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from error
+    if not pulumi.runtime.is_dry_run():
+        problems = deploy_problems(loaded)
+        if problems:
+            refused = DeployGateError(loaded.stack, problems)
+            raise pulumi.RunError(str(refused)) from refused
+    return loaded

@@ -122,7 +122,7 @@ def test_list_shows_source_and_final(project):
     directory, upstream, mirror, _ = project
     listed = run("images", "list", "--stack", "test", "--project-dir", str(directory), "--format", "json")
     assert listed.exit_code == 0, listed.output
-    rows = {row["role"]: row for row in json.loads(listed.output)}
+    rows = {row["role"]: row for row in json.loads(listed.stdout)}
     assert rows["web"]["source"] == f"{upstream.endpoint}/library/web:1.0"
     nested = upstream.endpoint.replace(":", "_")
     assert rows["web"]["final"] == f"{mirror.endpoint}/platform/{nested}/library/web:1.0"

@@ -446,7 +446,9 @@ class ResolvedImage:
     ca_bundle: str | None = None
     insecure: bool = False
     digest_from: str | None = None
-    """Where the digest came from: ``override``, ``source`` or ``lock`` (None: unpinned)."""
+    """Where the digest came from: ``override``, ``source``, ``lock`` or ``placeholder`` (an
+    offline stand-in from ``airlock images placeholders``, which no registry serves; None:
+    unpinned)."""
     name: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -559,7 +561,7 @@ def resolve(
             lock_entry = None
     if lock_entry is not None and final.digest is None:
         final = final.with_digest(lock_entry.digest)
-        digest_from = "lock"
+        digest_from = "placeholder" if is_placeholder(wanted, lock_entry) else "lock"
     elif lock_entry is not None and final.digest != lock_entry.digest:
         warnings.append(
             f"{label}: explicit digest {final.digest} differs from images.lock's "

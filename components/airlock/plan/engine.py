@@ -245,6 +245,7 @@ def record_program(
     config: Mapping[str, str] | None = None,
     secret_keys: set[str] | frozenset[str] | None = None,
     stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = True,
 ) -> Recording:
     """Run the project's program for ``stack`` and return everything it registered.
 
@@ -253,6 +254,8 @@ def record_program(
     the working directory and the program's folder first on ``sys.path`` (so it can import
     modules beside it). ``config``/``secret_keys`` replace what the stack files say (tests feed
     known secrets this way); ``stack_references`` answers StackReferences by stack name.
+    ``preview``: run as ``pulumi preview`` does (``pulumi.runtime.is_dry_run()``), or as
+    ``pulumi up`` does (False: the deploy gates refuse what a preview only warns about).
     """
     root = Path(project_dir).resolve()
     files = read_stack_files(root, stack)
@@ -272,7 +275,7 @@ def record_program(
     handler = _WarningCollector(recording)
     logger.addHandler(handler)
     pulumi.runtime.set_mocks(
-        mocks, project=files.project, stack=stack, preview=False, monitor=monitor, logger=logger
+        mocks, project=files.project, stack=stack, preview=preview, monitor=monitor, logger=logger
     )
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]

@@ -70,8 +70,9 @@ def render_plan(document: dict[str, Any], console: Console) -> None:
             )
         )
     console.print(table)
-    for warning in document.get("warnings", []):
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    warnings = len(document.get("warnings", []))
+    if warnings:  # the warnings themselves go to stderr (airlock plan)
+        console.print(f"{warnings} warning{'s' if warnings != 1 else ''}")
 
 
 def render_diff(diff: PlanDiff, console: Console) -> None:
