@@ -94,6 +94,20 @@ def _secret_payload(registries: Sequence[str], logins: Sequence[pulumi.Input[str
     return as_secret(rendered)
 
 
+LOGINS_ANNOTATION = "airlock/logins"
+"""On each pull Secret: ``{registry: username}`` as JSON, the non-secret facts of its content."""
+
+
+def _logins_annotation(
+    registries: Sequence[str], credentials: Mapping[str, RegistryLoginInput]
+) -> pulumi.Output[str]:
+    usernames = [credentials[registry].username for registry in registries]
+    rendered: pulumi.Output[str] = pulumi.Output.all(*usernames).apply(
+        lambda names: json.dumps(dict(zip(registries, (str(n) for n in names), strict=True)), sort_keys=True)
+    )
+    return rendered
+
+
 def _table(args: ImageConfigArgs) -> ImageTable:
     """Validate the logins, then resolve (or check the table handed in): before registration."""
     for registry, login in args.credentials.items():
@@ -188,6 +202,8 @@ class ImageConfig(pulumi.ComponentResource):
                     "name": args.pull_secret_name,
                     "namespace": namespace,
                     "labels": {**MANAGED_BY, **args.labels},
+                    # what the Secret holds, without a password: reviewed in plans and previews
+                    "annotations": {LOGINS_ANNOTATION: _logins_annotation(registries, args.credentials)},
                 },
                 type="kubernetes.io/dockerconfigjson",
                 string_data={".dockerconfigjson": self._payloads[namespace]},

@@ -10,11 +10,19 @@ Shape (documented in the README; keys sorted when written)::
      "warnings": [...]}
 
 Integers stay integers (the engine hands every number over as a float), and every secret —
-wherever it sits — is replaced by ``"[secret]"``: never the value, never ciphertext.
+wherever it sits — is replaced by ``"[secret <fingerprint>]"``: never the value, never
+ciphertext. The fingerprint changes when the value changes, so a review sees which secrets an
+update rewrites. It is the first 16 hex digits of HMAC-SHA256 over the canonical JSON of what
+the plan holds for the secret, keyed per project and stack. The offline plan never holds a
+secret value: a ``secure:`` config value reaches it as a token derived from its ciphertext
+(``plan/stackfiles.py``), and values a provider generates (passwords, keys) as
+``[computed at deploy: …]`` placeholders.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -31,22 +39,49 @@ IMAGE_CONFIG_TYPE = "airlock:index:ImageConfig"
 IMAGE_FIELDS = ROW_FIELDS
 
 
-def clean(value: Any) -> Any:
-    """Secrets masked, unknowns marked, integral floats as integers, internal keys dropped."""
+def _revealed(value: Any) -> Any:
+    """A secret's content with nested secret markers removed (for its fingerprint only)."""
     if rpc.is_rpc_secret(value):
-        return SECRET
+        return _revealed(rpc.unwrap_rpc_secret(value))
     if value is rpc.UNKNOWN:
         return UNKNOWN
     if isinstance(value, dict):
-        return {str(key): clean(item) for key, item in value.items() if not str(key).startswith("__")}
+        return {str(key): _revealed(item) for key, item in value.items() if not str(key).startswith("__")}
     if isinstance(value, (list, tuple)):
-        return [clean(item) for item in value]
+        return [_revealed(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def fingerprint_key(project: str, stack: str) -> bytes:
+    return hashlib.sha256(f"airlock plan secret fingerprint\0{project}\0{stack}".encode()).digest()
+
+
+def fingerprint(value: Any, key: bytes) -> str:
+    """``[secret <16 hex>]``: HMAC-SHA256 of the secret's canonical JSON (see the module doc)."""
+    text = json.dumps(_revealed(value), sort_keys=True, separators=(",", ":"), default=str)
+    return f"[secret {hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]}]"
+
+
+def clean(value: Any, key: bytes | None = None) -> Any:
+    """Secrets fingerprinted (``key``) or masked, unknowns marked, integral floats as integers,
+    internal keys dropped."""
+    if rpc.is_rpc_secret(value):
+        return SECRET if key is None else fingerprint(value, key)
+    if value is rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {str(k): clean(item, key) for k, item in value.items() if not str(k).startswith("__")}
+    if isinstance(value, (list, tuple)):
+        return [clean(item, key) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
 def build_document(recording: Recording) -> dict[str, Any]:
+    key = fingerprint_key(recording.project, recording.stack)
     resources = [
         {
             "urn": resource.urn,
@@ -54,7 +89,7 @@ def build_document(recording: Recording) -> dict[str, Any]:
             "name": resource.name,
             "parent": resource.parent,
             "dependencies": resource.dependencies,
-            "inputs": clean(resource.inputs),
+            "inputs": clean(resource.inputs, key),
         }
         for resource in sorted(recording.resources, key=lambda r: r.urn)
     ]
@@ -68,7 +103,7 @@ def build_document(recording: Recording) -> dict[str, Any]:
         "stack": recording.stack,
         "resources": resources,
         "images": images,
-        "outputs": clean(recording.outputs),
+        "outputs": clean(recording.outputs, key),
         "warnings": sorted(set(recording.warnings)),
     }
 

@@ -9,6 +9,7 @@ opaque placeholder and their whole top-level key is marked secret, as the engine
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +37,13 @@ class StackFiles:
 
 
 def _replace_secure(value: Any) -> tuple[Any, bool]:
-    """Replace every ``{secure: …}`` by the placeholder; report whether any was found."""
+    """Replace every ``{secure: …}`` by a placeholder that names its ciphertext (a SHA-256 of
+    the committed ciphertext, never the value): a rotated secret changes the placeholder, so
+    the plan shows the resources it flows into as changed. Report whether any was found."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
+            cipher = hashlib.sha256(str(value["secure"]).encode()).hexdigest()[:16]
+            return f"{SECRET_PLACEHOLDER}-{cipher}", True
         found = False
         result = {}
         for key, item in value.items():
