@@ -180,6 +180,11 @@ def cmd_plan_diff(args: argparse.Namespace) -> int:
     difference = diff_plans(_read_plan(args.old), _read_plan(args.new))
     if args.format == "json":
         _write(json.dumps(difference.as_dict(), indent=2, sort_keys=True))
+    elif args.format == "markdown":
+        from .plan.render import render_markdown
+
+        title = args.title or _read_plan(args.new).get("stack", "plan")
+        sys.stdout.write(render_markdown(difference, title, args.max_chars, args.full_diff))
     else:
         render_diff(difference, _console())
     return 1 if args.exit_code and not difference.empty else 0
@@ -704,7 +709,20 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", type=Path, help="the base plan (JSON)")
     diff.add_argument("new", type=Path, help="the new plan (JSON)")
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when the plans differ")
-    _add_format(diff)
+    diff.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="output format (markdown: PR comment)",
+    )
+    diff.add_argument("--title", help="markdown: the heading (default: the stack name)")
+    diff.add_argument(
+        "--max-chars",
+        type=_bounded(int, 1000, 65_536, "a number of characters"),
+        default=60_000,
+        help="markdown: cut the diff to this size (GitHub caps a comment at 65,536)",
+    )
+    diff.add_argument("--full-diff", metavar="WHERE", help="markdown: where the whole diff is (a link)")
     diff.set_defaults(handler=cmd_plan_diff)
 
     images = commands.add_parser("images", help="the images a stack needs, their lockfile and mirror")

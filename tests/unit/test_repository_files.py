@@ -82,3 +82,16 @@ def test_every_consumer_section_is_declared_in_pulumi_yaml():
     for consumer in CONSUMERS:
         assert consumer.key in declared, consumer.key
         assert declared[consumer.key].get("default") == {}
+
+
+def test_the_pr_comment_is_markdown_under_githubs_cap_with_the_full_diff_linked():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/pull-request.yml").read_text())
+    script = " ".join(str(step.get("run", "")) for step in workflow["jobs"]["plan-diff"]["steps"])
+    assert "--format markdown" in script and "--full-diff" in script and "airlock-plans artifact" in script
+    (cap,) = {int(value) for value in re.findall(r"--max-chars (\d+)", script)}
+    stacks = re.search(r"for stack in ([a-z ]+); do", script)
+    assert stacks is not None
+    assert cap * len(stacks.group(1).split()) + 1000 <= 65_536  # every stack plus headings fits one comment
+    assert '> "plans/diff-$stack.txt"' in script  # the whole diff, uploaded with the plans
+    # the base checkout is set up when it has the setup target (the project's own layout)
+    assert "grep -q '^setup:' base/Makefile" in script and "setup" in make_targets()

@@ -117,8 +117,11 @@ class TreeData:
     """The tree's files, in the order they are written."""
 
 
-def _key(index: int, path: str) -> str:
-    return f"{index:03d}.{re.sub(r'[^-._a-zA-Z0-9]', '_', path)}"[:253]
+def _key(path: str) -> str:
+    """A ConfigMap/Secret key for a path: readable, unique (a hash of the path: ``a:1`` and
+    ``a_1`` differ), and the same whatever else the tree holds, so a new file is one new key."""
+    digest = hashlib.sha256(path.encode()).hexdigest()[:8]
+    return f"{re.sub(r'[^-._a-zA-Z0-9]', '_', path)[:240]}.{digest}"
 
 
 def tree_data(files: Mapping[str, str], private: Iterable[str] = ()) -> TreeData:
@@ -130,8 +133,8 @@ def tree_data(files: Mapping[str, str], private: Iterable[str] = ()) -> TreeData
     secret: dict[str, str] = {}
     config_items: list[KeyToPathArgsDict] = []
     secret_items: list[KeyToPathArgsDict] = []
-    for index, (path, content) in enumerate(files.items()):
-        key = _key(index, path)
+    for path, content in files.items():
+        key = _key(path)
         (secret if path in private else config_map)[key] = content
         (secret_items if path in private else config_items).append({"key": key, "path": path})
     config_map[FILE_LIST] = "".join(f"{path}\n" for path in files)

@@ -7,6 +7,7 @@ read both as style tags)."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from rich.console import Console
@@ -15,9 +16,9 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .diff import PlanDiff
+from .diff import FieldChange, PlanDiff, flatten, short
 
-__all__ = ["render_diff", "render_plan"]
+__all__ = ["diff_lines", "render_diff", "render_markdown", "render_plan"]
 
 
 def _label(resource: dict[str, Any]) -> str:
@@ -75,32 +76,108 @@ def render_plan(document: dict[str, Any], console: Console) -> None:
         console.print(f"{warnings} warning{'s' if warnings != 1 else ''}")
 
 
+MAX_LINE = 300
+INPUT_LINES = 12
+
+
+def _urn_label(urn: str) -> str:
+    """``<type>::<name>``: the end of the URN (the parent chain is in the plan)."""
+    return urn.rsplit("$", 1)[-1]
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
+
+
+TEXT_LINES = 10
+
+
+def _change_lines(change: FieldChange) -> list[tuple[str, str]]:
+    """One line per changed field; a multi-line text (a config file) as the lines that changed."""
+    old, new = change.old, change.new
+    if isinstance(old, str) and isinstance(new, str) and ("\n" in old or "\n" in new):
+        changed = [
+            line
+            for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        ]
+        lines = [
+            ("", f"    {change.path}: text, {len(changed)} line{'s' if len(changed) != 1 else ''} changed")
+        ]
+        lines += [("", _cut(f"      {line}")) for line in changed[:TEXT_LINES]]
+        if len(changed) > TEXT_LINES:
+            lines.append(("dim", f"      … {len(changed) - TEXT_LINES} more"))
+        return lines
+    return [("", _cut(f"    {change.path}: {short(old)} -> {short(new)}"))]
+
+
+def diff_lines(diff: PlanDiff) -> list[tuple[str, str]]:
+    """The diff as (style, line) pairs, every line at most 300 characters: the summary, added
+    and removed resources with their inputs in short, changed fields, image rows, outputs and
+    warnings. Shared by the text and the markdown output."""
+    lines: list[tuple[str, str]] = [("bold", diff.summary())]
+    for sign, style, urns in (("+", "green", diff.added), ("-", "red", diff.removed)):
+        for urn in urns:
+            lines.append((style, f"{sign} {_urn_label(urn)}"))
+            fields = flatten(diff.resources[urn].get("inputs") or {})
+            lines += [("", _cut(f"    {path}: {short(value)}")) for path, value in fields[:INPUT_LINES]]
+            if len(fields) > INPUT_LINES:
+                lines.append(("dim", f"    … {len(fields) - INPUT_LINES} more fields"))
+    for urn, changes in diff.changed.items():
+        if urn in diff.replaced:
+            lines.append(("magenta", f"± {_urn_label(urn)} (replaced: {', '.join(diff.replaced[urn])})"))
+        else:
+            lines.append(("yellow", f"~ {_urn_label(urn)}"))
+        for change in changes:
+            lines += _change_lines(change)
+    for image in diff.images:
+        lines.append(
+            (
+                "cyan",
+                _cut(f"image {image.key}: {image.old_final or '(none)'} -> {image.new_final or '(none)'}"),
+            )
+        )
+        lines += [("", _cut(f"    {c.path}: {short(c.old)} -> {short(c.new)}")) for c in image.other]
+    lines += [("yellow", _cut(f"~ output {c.path}: {short(c.old)} -> {short(c.new)}")) for c in diff.outputs]
+    lines += [("yellow", _cut(f"+ warning: {w}")) for w in diff.warnings_added]
+    lines += [("green", _cut(f"- warning (resolved): {w}")) for w in diff.warnings_resolved]
+    return lines
+
+
 def render_diff(diff: PlanDiff, console: Console) -> None:
     if diff.empty:
         console.print("no changes")
         return
-    for urn in diff.added:
-        console.print(Text(f"+ {urn}", style="green"))
-    for urn in diff.removed:
-        console.print(Text(f"- {urn}", style="red"))
-    for urn, changes in diff.changed.items():
-        console.print(Text(f"~ {urn}", style="yellow"))
-        for change in changes:
-            console.print(Text(f"    {change.path}: {change.old!r} -> {change.new!r}"))
-    if diff.images:
-        table = Table(title="Image changes")
-        table.add_column("image")
-        table.add_column("old final reference", overflow="fold")
-        table.add_column("new final reference", overflow="fold")
-        for image in diff.images:
-            table.add_row(
-                *(
-                    Text(cell)
-                    for cell in (image.key, image.old_final or "(none)", image.new_final or "(none)")
-                )
-            )
-        console.print(table)
-    for change in diff.outputs:
-        console.print(
-            Text(f"~ output {change.path}", style="yellow") + Text(f": {change.old!r} -> {change.new!r}")
-        )
+    for style, line in diff_lines(diff):
+        console.print(Text(line, style=style or ""), soft_wrap=True)
+
+
+def render_markdown(diff: PlanDiff, title: str, max_chars: int = 60_000, full: str | None = None) -> str:
+    """The diff for a pull-request comment (GitHub caps one at 65,536 characters): a heading with
+    the summary and the lines in a ``diff`` block, cut to ``max_chars`` with a pointer to
+    ``full`` (where the whole diff is, e.g. the workflow's artifact)."""
+    if diff.empty:
+        return f"#### {title}: no changes\n"
+    lines = diff_lines(diff)
+    head = f"#### {title}: {lines[0][1]}\n\n"
+    body = [line for _, line in lines[1:]]
+    closing = "```\n"
+    text = head + "```diff\n" + "".join(f"{line}\n" for line in body) + closing
+    if len(text) <= max_chars:
+        return text
+    note = f"… {{}} more lines: the full diff is {full or 'in the plan artifacts'}\n"
+    budget = max_chars - len(head) - len("```diff\n") - len(closing) - len(note) - 20
+    kept: list[str] = []
+    used = 0
+    for line in body:
+        if used + len(line) + 1 > budget:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return (
+        head
+        + "```diff\n"
+        + "".join(f"{line}\n" for line in kept)
+        + closing
+        + note.format(len(body) - len(kept))
+    )
