@@ -17,11 +17,11 @@ from .kube import ObjectKey
 from .model import StrictModel
 
 if TYPE_CHECKING:
-    from .images.catalog import CatalogImage
+    from .images.catalog import CatalogImage, ChartReleases
     from .images.policy import ImagePolicy
     from .images.table import ImageRequest, ImageTable
 
-__all__ = ["CONSUMERS", "Consumer", "ObjectKey", "Problem", "StackFacts"]
+__all__ = ["CONSUMERS", "Consumer", "ObjectKey", "Problem", "StackFacts", "release_problems"]
 
 S = TypeVar("S", bound=StrictModel)
 
@@ -57,6 +57,12 @@ class StackFacts:
     policy: ImagePolicy | None = None
     """The stack's policy completed by every consumer; set for :meth:`Consumer.requests` and
     :meth:`Consumer.table_problems`."""
+
+
+def release_problems(releases: ChartReleases, version: str) -> list[Problem]:
+    """A chart version the room's catalog does not know (``images.catalog.ChartReleases``)."""
+    found = releases.problem(version)
+    return [Problem(("chart", "version"), version, *found)] if found else []
 
 
 class Consumer(Generic[S]):

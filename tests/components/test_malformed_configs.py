@@ -1021,6 +1021,18 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         "airlock:crossplane.packages[0].name",
         "DNS-1123 label",
     ),
+    (
+        "chart-version-without-catalog-entry",
+        lambda values, secrets: values["airlock:vcluster"].update(chart={"version": "0.37.0"}),
+        "airlock:vcluster.chart.version",
+        "has no catalog entry",
+    ),
+    (
+        "gateway-chart-version-without-catalog-entry",
+        edit_gateway(lambda g: g.update(chart={"version": "v1.10.0"})),
+        "airlock:gateway.chart.version",
+        "add the release's images to RELEASES in airlock/gateway/images.py",
+    ),
     # Node runtimes (airlock:nodes)
     (
         "nodes-daemonset-namespace-undeclared",

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..consumers import Consumer, ObjectKey, Problem, StackFacts
+from ..consumers import Consumer, ObjectKey, Problem, StackFacts, release_problems
 from ..images.table import ImageRequest, ImageTable
 from ..registry.settings import RegistrySettings
-from .images import CATALOG, image_requests
+from .images import CATALOG, RELEASES, image_requests
 from .settings import CrossplaneSettings
 from .spec import TYPE_TOKEN, object_keys, package_problems, values_problems
 
@@ -27,7 +27,7 @@ class CrossplaneConsumer(Consumer[CrossplaneSettings]):
         return image_requests(settings)
 
     def problems(self, settings: CrossplaneSettings, facts: StackFacts) -> list[Problem]:
-        problems: list[Problem] = []
+        problems: list[Problem] = release_problems(RELEASES, settings.chart.version)
         if settings.namespace not in facts.namespaces:
             problems.append(
                 Problem(

@@ -15,27 +15,34 @@ namespace, so its pull secret holds the package registries' logins.
 
 from __future__ import annotations
 
-from ..images.catalog import CatalogImage
+from ..images.catalog import CatalogImage, ChartReleases
 from ..images.table import ImageRequest
 from .settings import CrossplaneSettings
 
-__all__ = ["CATALOG", "CORE", "VERSION", "image_requests"]
+__all__ = ["CATALOG", "CORE", "RELEASES", "VERSION", "image_requests"]
 
 VERSION = "2.3.4"
 CORE = "crossplane/crossplane"
 
-CATALOG = (
-    CatalogImage(
-        CORE,
-        f"xpkg.crossplane.io/crossplane/crossplane:v{VERSION}",
-        "Crossplane core, its init container (applies the CRDs) and the RBAC manager",
-    ),
+RELEASES = ChartReleases(
+    "crossplane",
+    "crossplane",
+    {
+        VERSION: (
+            CatalogImage(
+                CORE,
+                f"xpkg.crossplane.io/crossplane/crossplane:v{VERSION}",
+                "Crossplane core, its init container (applies the CRDs) and the RBAC manager",
+            ),
+        )
+    },
 )
+CATALOG = RELEASES.images(VERSION)
 
 
 def image_requests(settings: CrossplaneSettings) -> list[ImageRequest]:
     """The core image and every package, all pulled for Crossplane's namespace."""
-    requests = [ImageRequest(CORE, CATALOG[0].source, settings.namespace)]
+    requests = [ImageRequest(CORE, RELEASES.source(settings.chart.version, CORE), settings.namespace)]
     requests += [
         ImageRequest(package.logical_name, package.package, settings.namespace)
         for package in settings.packages

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..consumers import Consumer, ObjectKey, Problem, StackFacts
+from ..consumers import Consumer, ObjectKey, Problem, StackFacts, release_problems
 from ..images.table import ImageRequest, ImageTable
 from ..vcluster.settings import VClusterSettings
-from .images import CATALOG, PROXY, image_requests
+from .images import CATALOG, PROXY, RELEASES, image_requests
 from .settings import GatewaySettings
 from .spec import TYPE_TOKEN, gateway_problems, image_problems, object_keys
 
@@ -44,7 +44,7 @@ class GatewayConsumer(Consumer[GatewaySettings]):
         return [] if settings.tenant is not None else [settings.namespace]
 
     def problems(self, settings: GatewaySettings, facts: StackFacts) -> list[Problem]:
-        problems: list[Problem] = []
+        problems: list[Problem] = release_problems(RELEASES, settings.chart.version)
         if settings.tenant is not None and tenant_host_namespace(settings, facts) is None:
             vcluster = facts.sections.get("vcluster")
             known = [t.name for t in vcluster.tenants] if isinstance(vcluster, VClusterSettings) else []

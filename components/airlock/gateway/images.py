@@ -24,35 +24,42 @@ pulls there, so each request names that namespace.
 
 from __future__ import annotations
 
-from ..images.catalog import CatalogImage
+from ..images.catalog import CatalogImage, ChartReleases
 from ..images.table import ImageRequest
 from .settings import GatewaySettings
 
-__all__ = ["CATALOG", "CONTROLLER", "PROXY", "RATELIMIT", "VERSION", "image_requests"]
+__all__ = ["CATALOG", "CONTROLLER", "PROXY", "RATELIMIT", "RELEASES", "VERSION", "image_requests"]
 
 VERSION = "1.9.0"
 CONTROLLER = "envoy-gateway/controller"
 PROXY = "envoy-gateway/proxy"
 RATELIMIT = "envoy-gateway/ratelimit"
 
-CATALOG = (
-    CatalogImage(
-        CONTROLLER,
-        f"docker.io/envoyproxy/gateway:v{VERSION}",
-        "Envoy Gateway control plane, its certgen Job, and the shutdown-manager sidecar of every proxy pod",
-    ),
-    CatalogImage(
-        PROXY,
-        "docker.io/envoyproxy/envoy:distroless-v1.39.0",
-        "Envoy proxy pods the controller creates for each Gateway",
-    ),
-    CatalogImage(
-        RATELIMIT,
-        "docker.io/envoyproxy/ratelimit:17b1956c",
-        "global rate-limit service (when rate limiting is configured)",
-    ),
+RELEASES = ChartReleases(
+    "gateway-helm",
+    "gateway",
+    {
+        VERSION: (
+            CatalogImage(
+                CONTROLLER,
+                f"docker.io/envoyproxy/gateway:v{VERSION}",
+                "Envoy Gateway control plane, its certgen Job, and the shutdown-manager sidecar of "
+                "every proxy pod",
+            ),
+            CatalogImage(
+                PROXY,
+                "docker.io/envoyproxy/envoy:distroless-v1.39.0",
+                "Envoy proxy pods the controller creates for each Gateway",
+            ),
+            CatalogImage(
+                RATELIMIT,
+                "docker.io/envoyproxy/ratelimit:17b1956c",
+                "global rate-limit service (when rate limiting is configured)",
+            ),
+        )
+    },
 )
-_SOURCES = {image.name: image.source for image in CATALOG}
+CATALOG = RELEASES.images(VERSION)
 
 
 def image_requests(settings: GatewaySettings, host_namespace: str | None = None) -> list[ImageRequest]:
@@ -64,7 +71,9 @@ def image_requests(settings: GatewaySettings, host_namespace: str | None = None)
     for namespace in settings.proxy_namespaces():
         wanted += [(PROXY, namespace), (CONTROLLER, namespace)]
     requests = {
-        (name, host_namespace or namespace): ImageRequest(name, _SOURCES[name], host_namespace or namespace)
+        (name, host_namespace or namespace): ImageRequest(
+            name, RELEASES.source(settings.chart.version, name), host_namespace or namespace
+        )
         for name, namespace in wanted
     }
     return list(requests.values())

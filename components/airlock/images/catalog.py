@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CatalogImage"]
+__all__ = ["CatalogImage", "ChartReleases"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +29,46 @@ class CatalogImage:
     @property
     def role(self) -> str:
         return self.name.split("/", 1)[1]
+
+
+@dataclass(frozen=True)
+class ChartReleases:
+    """The images each supported version of a chart deploys, by chart version: the one place a
+    chart upgrade starts (docs/upgrading.md). A chart version without an entry is refused, so the
+    chart and its images can never drift apart (a new chart running last version's images)."""
+
+    chart: str
+    room: str
+    """The module that holds the entries (``airlock/<room>/images.py``), for the error's fix."""
+    releases: dict[str, tuple[CatalogImage, ...]]
+
+    @staticmethod
+    def _key(version: str) -> str:
+        """Charts published as both ``v1.9.0`` and ``1.9.0`` (Envoy Gateway) are one release."""
+        return version.removeprefix("v")
+
+    def images(self, version: str) -> tuple[CatalogImage, ...]:
+        return self.releases[self._key(version)]
+
+    def source(self, version: str, name: str) -> str:
+        """The source of ``name`` at chart ``version`` (an unknown version, already reported as
+        a config problem, falls back to the newest)."""
+        images = self.releases.get(self._key(version)) or self.releases[self.newest]
+        return next(image.source for image in images if image.name == name)
+
+    @property
+    def newest(self) -> str:
+        return max(self.releases, key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split(".")))
+
+    def problem(self, version: str) -> tuple[str, str] | None:
+        """(reason, fix) when ``version`` has no entry."""
+        if self._key(version) in self.releases:
+            return None
+        return (
+            f"has no catalog entry: airlock knows which images {self.chart} "
+            f"{', '.join(sorted(self.releases))} deploys, and a chart version runs its own images, so an "
+            "unknown one would deploy a new chart with another version's images",
+            f"use {self.newest}, or add the release's images to RELEASES in airlock/{self.room}/images.py "
+            "(each read from the chart at that tag), then run 'airlock images lock' and review "
+            "'airlock plan diff' (docs/upgrading.md)",
+        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..consumers import Consumer, ObjectKey, Problem, StackFacts
+from ..consumers import Consumer, ObjectKey, Problem, StackFacts, release_problems
 from ..images.table import ImageRequest, ImageTable
-from .images import CATALOG, image_requests
+from .images import CATALOG, RELEASES, image_requests
 from .settings import VClusterSettings
 from .spec import TYPE_TOKEN, object_keys, pinning_problems, structure_problems
 
@@ -28,7 +28,7 @@ class VClusterConsumer(Consumer[VClusterSettings]):
         return [tenant.host_namespace for tenant in settings.tenants]
 
     def problems(self, settings: VClusterSettings, facts: StackFacts) -> list[Problem]:
-        return [
+        return release_problems(RELEASES, settings.chart.version) + [
             Problem(("tenants", index, "values", *location), value, reason, fix)
             for index, tenant in enumerate(settings.tenants)
             for location, value, reason, fix in structure_problems(tenant)

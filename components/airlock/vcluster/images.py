@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..images.catalog import CatalogImage
+from ..images.catalog import CatalogImage, ChartReleases
 from ..images.reference import parse
 from ..images.table import ImageRequest
 from .settings import COREDNS_BY_MINOR, TenantSettings, VClusterSettings
@@ -23,6 +23,7 @@ from .settings import COREDNS_BY_MINOR, TenantSettings, VClusterSettings
 __all__ = [
     "BACKGROUND_PROXY",
     "CATALOG",
+    "RELEASES",
     "VERSION",
     "image_requests",
     "own_images",
@@ -33,35 +34,41 @@ __all__ = [
 VERSION = "0.36.1"
 BACKGROUND_PROXY = "vcluster/background-proxy"
 
-CATALOG = (
-    CatalogImage(
-        "vcluster/control-plane",
-        f"ghcr.io/loft-sh/vcluster-oss:{VERSION}",
-        "vcluster syncer and control plane (OSS build)",
-    ),
-    CatalogImage(
-        "vcluster/kubernetes",
-        "ghcr.io/loft-sh/kubernetes:v1.36.0",
-        "Kubernetes distro binaries for the virtual control plane",
-    ),
-    CatalogImage(
-        "vcluster/etcd", "registry.k8s.io/etcd:3.6.8-0", "deployed etcd backing store (when enabled)"
-    ),
-    CatalogImage(
-        "vcluster/coredns", "docker.io/coredns/coredns:1.14.2", "CoreDNS inside the virtual cluster"
-    ),
-    CatalogImage(
-        "vcluster/rewrite-hosts",
-        "mirror.gcr.io/library/alpine:3.20",
-        "init container that rewrites /etc/hosts of synced pods",
-    ),
-    CatalogImage(
-        BACKGROUND_PROXY,
-        f"ghcr.io/loft-sh/vcluster-pro:{VERSION}",
-        "`vcluster connect` background proxy on the operator's Docker daemon",
-    ),
+RELEASES = ChartReleases(
+    "vcluster",
+    "vcluster",
+    {
+        VERSION: (
+            CatalogImage(
+                "vcluster/control-plane",
+                f"ghcr.io/loft-sh/vcluster-oss:{VERSION}",
+                "vcluster syncer and control plane (OSS build)",
+            ),
+            CatalogImage(
+                "vcluster/kubernetes",
+                "ghcr.io/loft-sh/kubernetes:v1.36.0",
+                "Kubernetes distro binaries for the virtual control plane",
+            ),
+            CatalogImage(
+                "vcluster/etcd", "registry.k8s.io/etcd:3.6.8-0", "deployed etcd backing store (when enabled)"
+            ),
+            CatalogImage(
+                "vcluster/coredns", "docker.io/coredns/coredns:1.14.2", "CoreDNS inside the virtual cluster"
+            ),
+            CatalogImage(
+                "vcluster/rewrite-hosts",
+                "mirror.gcr.io/library/alpine:3.20",
+                "init container that rewrites /etc/hosts of synced pods",
+            ),
+            CatalogImage(
+                BACKGROUND_PROXY,
+                f"ghcr.io/loft-sh/vcluster-pro:{VERSION}",
+                "`vcluster connect` background proxy on the operator's Docker daemon",
+            ),
+        )
+    },
 )
-_SOURCES = {image.name: image.source for image in CATALOG}
+CATALOG = RELEASES.images(VERSION)
 
 
 def own_images(tenant: TenantSettings) -> list[str]:
@@ -79,7 +86,7 @@ def tenant_requests(
     namespace = tenant.host_namespace
     requests = []
     for name in own_images(tenant):
-        source = _SOURCES[name]
+        source = RELEASES.source(settings.chart.version, name)
         if name == "vcluster/kubernetes":
             source = str(parse(source).with_tag(settings.kubernetes_version))
         elif name == "vcluster/coredns":
@@ -101,7 +108,8 @@ def image_requests(settings: VClusterSettings, workload_sources: Mapping[str, st
         for tenant in settings.tenants
         for request in tenant_requests(tenant, settings, workload_sources)
     ]
-    return [*requests, ImageRequest(BACKGROUND_PROXY, _SOURCES[BACKGROUND_PROXY], None)]
+    proxy = RELEASES.source(settings.chart.version, BACKGROUND_PROXY)
+    return [*requests, ImageRequest(BACKGROUND_PROXY, proxy, None)]
 
 
 def tenant_image_name(image: str) -> str:
