@@ -47,7 +47,7 @@ def test_invalid_stack_exits_2_with_the_config_path(tmp_path):
 def test_missing_stack_file_exits_2():
     result = run_cli("plan", "--stack", "nope", "--project-dir", str(PROJECT_DIR))
     assert result.exit_code == 2
-    assert "Pulumi.nope.yaml does not exist" in result.output
+    assert "stack 'nope' has no Pulumi.nope.yaml" in result.output
 
 
 def test_diff_reports_field_paths_and_images_and_exit_code(tmp_path):

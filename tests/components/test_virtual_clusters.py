@@ -123,8 +123,12 @@ def test_pull_secrets_on_both_service_accounts_and_present_in_the_host_namespace
     }
     for chart in charts(recording).values():
         advanced = chart["values"]["controlPlane"]["advanced"]
-        assert advanced["serviceAccount"]["imagePullSecrets"] == [{"name": "airlock-pull"}]
-        assert advanced["workloadServiceAccount"]["imagePullSecrets"] == [{"name": "airlock-pull"}]
+        # as vcluster v0.36.1's templates render them: the control plane's ServiceAccount lists its
+        # own, the workload ServiceAccount the concatenation of both (workload-serviceaccount.yaml)
+        control_plane = advanced["serviceAccount"]["imagePullSecrets"]
+        workload = control_plane + advanced["workloadServiceAccount"]["imagePullSecrets"]
+        assert control_plane == [{"name": "airlock-pull"}]
+        assert workload == [{"name": "airlock-pull"}]  # once, not twice
         assert (chart["namespace"], "airlock-pull") in secrets
         assert "defaultImageRegistry" not in advanced  # per-image fields instead (nested layouts)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +96,30 @@ def test_the_pr_comment_is_markdown_under_githubs_cap_with_the_full_diff_linked(
     assert '> "plans/diff-$stack.txt"' in script  # the whole diff, uploaded with the plans
     # the base checkout is set up when it has the setup target (the project's own layout)
     assert "grep -q '^setup:' base/Makefile" in script and "setup" in make_targets()
+
+
+def test_the_readme_policy_example_is_valid_and_spelled_as_stack_files_and_errors_spell_it():
+    from airlock.images.policy import ImagePolicy
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### The image policy", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    data = yaml.safe_load(block)["images"]
+
+    def keys(value: object) -> list[str]:
+        if isinstance(value, dict):
+            return [k for k in value if isinstance(k, str)] + [k for v in value.values() for k in keys(v)]
+        if isinstance(value, list):
+            return [k for item in value for k in keys(item)]
+        return []
+
+    names = [key for key in keys(data) if "/" not in key and "." not in key]  # not image names/hosts
+    assert names and not [key for key in names if "_" in key], names
+    from tests.support.pki import make_ca
+
+    with pytest.raises(ValueError, match="not ASCII"):  # the README elides the PEM with '…'
+        ImagePolicy.model_validate(data)
+    data["registries"]["registry.prod.example.com"]["caBundle"] = make_ca().certificate_pem
+    policy = ImagePolicy.model_validate(data)
+    assert policy.pull_policy == "IfNotPresent" and policy.tags.allow_latest is False
+    assert policy.registries["localhost:5001"].insecure is True

@@ -264,8 +264,9 @@ class Lockfile:
         try:
             data = load_bytes(text if isinstance(text, bytes) else text.encode(), source=source)
         except YamlError as error:
+            where = f"line {error.line}: " if error.line else ""
             raise LockfileUnreadable(
-                "images.lock", source, f"is not a YAML lockfile ({error.problem})", "regenerate it"
+                "images.lock", source, f"is not a YAML lockfile ({where}{error.problem})", "regenerate it"
             ) from None
         return cls.from_data(data)
 

@@ -305,6 +305,8 @@ def check_pem_bundle(value: str) -> str:
         raise ValueError(
             f"ca_bundle is not a PEM certificate bundle OpenSSL can read ({error.reason}); {fix}"
         ) from None
+    except (TypeError, ValueError):  # non-ASCII text: OpenSSL is never handed it
+        raise ValueError(f"ca_bundle holds characters no PEM bundle has (not ASCII); {fix}") from None
     return value
 
 

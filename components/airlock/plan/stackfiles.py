@@ -106,7 +106,15 @@ def read_stack_files(project_dir: str | Path, stack: str) -> StackFiles:
     project = str(project_data.get("name") or "")
     if not project:
         raise StackFilesError(f"{root / 'Pulumi.yaml'} has no 'name'")
-    stack_data = _load_yaml(root / f"Pulumi.{stack}.yaml")
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        existing = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        raise StackFilesError(
+            f"stack {stack!r} has no {stack_file.name} in {root}; "
+            + (f"the stacks here: {', '.join(existing)}" if existing else "there is no stack file here")
+            + f" (a new stack: pulumi stack init {stack}, then pulumi config set …)"
+        )
+    stack_data = _load_yaml(stack_file)
     config: dict[str, str] = {}
     secrets: set[str] = set()
     for key, value in _mapping(stack_data, "config", root / f"Pulumi.{stack}.yaml").items():

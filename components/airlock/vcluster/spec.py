@@ -239,7 +239,10 @@ def tenant_values(
         )
     secrets = pull_secret_objects(pull_secrets)
     set_path(values, ("controlPlane", "advanced", "serviceAccount", "imagePullSecrets"), secrets)
-    set_path(values, ("controlPlane", "advanced", "workloadServiceAccount", "imagePullSecrets"), secrets)
+    # The workload ServiceAccount's template concatenates serviceAccount.imagePullSecrets with its
+    # own list (chart/templates/workload-serviceaccount.yaml, `concat`): the secret is named once,
+    # on the control plane's ServiceAccount, and reaches both (it was listed twice).
+    set_path(values, ("controlPlane", "advanced", "workloadServiceAccount", "imagePullSecrets"), [])
     set_path(values, ("sync", "toHost", "pods", "translateImage"), dict(translate))
     export: dict[str, Any] = {"context": f"vcluster-{tenant.name}"}
     export["server"] = tenant.server or f"https://{tenant.name}.{tenant.host_namespace}.svc:443"
