@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import LoadedConfig
+from .images.lock import placeholder_entry
 from .images.reference import parse
 
 __all__ = ["DeployGateError", "GateProblem", "deploy_problems"]
@@ -61,14 +62,19 @@ def deploy_problems(loaded: LoadedConfig) -> list[GateProblem]:
         if name in seen:
             continue
         seen.add(name)
-        if image.digest_from == "placeholder":
+        if image.digest_from == "placeholder" or image.final.digest == placeholder_entry(image.source).digest:
+            where = (
+                loaded.config.lock_file
+                if image.digest_from == "placeholder"
+                else "an images.overrides digest"
+            )
             problems.append(
                 GateProblem(
                     name,
-                    f"{loaded.config.lock_file} holds an offline placeholder digest for "
-                    f"{image.source.without_digest()}, which no registry serves",
+                    f"{where} holds an offline placeholder digest for {image.source.without_digest()}, "
+                    "which no registry serves",
                     f"run 'airlock images lock --stack {stack}' with registry access and commit "
-                    f"{loaded.config.lock_file}",
+                    f"{loaded.config.lock_file} (and drop a placeholder from the override)",
                 )
             )
         elif str(image.final.without_digest()) in missing:

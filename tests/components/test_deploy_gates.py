@@ -127,3 +127,21 @@ def test_plan_out_creates_its_folder_and_reports_an_unwritable_path_with_exit_2(
     (tmp_path / "file").write_text("x")
     blocked = run_cli("plan", "--stack", "dev", "--out", str(tmp_path / "file" / "plan.txt"))
     assert blocked.exit_code == 2 and "--out" in blocked.stderr and "Traceback" not in blocked.stderr
+
+
+def test_a_placeholder_digest_set_as_an_override_is_refused_too(tmp_path):
+    from airlock.images.lock import placeholder_entry
+
+    for name in ("Pulumi.yaml", "__main__.py", "images.lock", "Pulumi.staging.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    digest = placeholder_entry("docker.io/library/nginx:1.27").digest
+    stack = (tmp_path / "Pulumi.staging.yaml").read_text()
+    stack = stack.replace(
+        "  airlock:images:\n",
+        f"  airlock:images:\n    overrides:\n      apps/web: {{digest: '{digest}'}}\n",
+        1,
+    )
+    (tmp_path / "Pulumi.staging.yaml").write_text(stack)
+    update = run_cli("plan", "--stack", "staging", "--project-dir", str(tmp_path), "--as-update")
+    assert update.exit_code == 2
+    assert "  - apps/web: an images.overrides digest holds an offline placeholder digest" in update.stderr

@@ -131,3 +131,26 @@ def test_markdown_from_the_command_line(tmp_path):
     assert result.exit_code == 0
     assert result.stdout.startswith("#### staging: +0 added")
     assert "```diff" in result.stdout and len(result.stdout) <= 3000
+
+
+def test_reordering_named_items_is_a_change():
+    old = {"resources": [{"urn": "u::j", "type": "kubernetes:batch/v1:Job", "name": "j", "inputs": {
+        "initContainers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}}]}  # fmt: skip
+    new = copy.deepcopy(old)
+    new["resources"][0]["inputs"]["initContainers"].reverse()
+    difference = diff_plans(old, new)
+    assert not difference.empty
+    assert [(c.path, c.old, c.new) for c in difference.changed["u::j"]] == [
+        ("inputs.initContainers (order)", ["a", "b"], ["b", "a"])
+    ]
+
+
+def test_markdown_never_exceeds_the_cap_nor_escapes_its_block():
+    old = {"resources": [], "warnings": []}
+    new = {"resources": [], "warnings": ["a\n```\n# injected heading"]}
+    markdown = render_markdown(diff_plans(old, new), "t" * 70_000, 20_000, "f" * 70_000)
+    assert len(markdown) <= 20_000
+    fence = markdown.split("\n")[2]
+    assert fence.startswith("````") and fence.endswith("diff")  # longer than any backtick run inside
+    assert "\n# injected heading" not in markdown
+    assert len(render_markdown(diff_plans(old, old), "t" * 70_000, 1000)) <= 1000

@@ -62,3 +62,22 @@ def test_with_the_release_added_the_chart_and_its_images_move_together(monkeypat
     assert f"'{VERSION}' -> '{NEW}'" in lines  # the chart's version, beside its images
     # step 4: until 'airlock images lock' ran, every moved image is unpinned and says so
     assert any(f"vcluster-oss:{NEW}" in warning for warning in difference.warnings_added)
+
+
+def test_a_component_used_on_its_own_refuses_an_unknown_chart_version_too():
+    from airlock.gateway.images import image_requests
+    from airlock.gateway.settings import GatewaySettings
+
+    settings = GatewaySettings.model_validate(
+        {"chart": {"version": "9.9.9"}, "classes": [{"name": "eg"}], "gateways": []}
+    )
+    with pytest.raises(ValueError, match="gateway-helm chart version '9.9.9' has no catalog entry"):
+        image_requests(settings)
+
+
+def test_a_pre_release_ranks_below_its_release():
+    from airlock.images.catalog import ChartReleases
+
+    releases = ChartReleases("x", "x", {"1.9.0-rc.1": (), "1.9.0": (), "1.10.0": ()})
+    assert releases.newest == "1.10.0"
+    assert ChartReleases("x", "x", {"1.9.0-rc.1": (), "1.9.0": ()}).newest == "1.9.0"

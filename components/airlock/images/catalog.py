@@ -51,14 +51,24 @@ class ChartReleases:
         return self.releases[self._key(version)]
 
     def source(self, version: str, name: str) -> str:
-        """The source of ``name`` at chart ``version`` (an unknown version, already reported as
-        a config problem, falls back to the newest)."""
-        images = self.releases.get(self._key(version)) or self.releases[self.newest]
+        """The source of ``name`` at chart ``version``; an unknown version is a ValueError with
+        the same words as the stack's config problem (a component used on its own)."""
+        images = self.releases.get(self._key(version))
+        if images is None:
+            reason, fix = self.problem(version) or ("", "")
+            raise ValueError(f"{self.chart} chart version {version!r} {reason}; {fix}")
         return next(image.source for image in images if image.name == name)
 
     @property
     def newest(self) -> str:
-        return max(self.releases, key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split(".")))
+        """The highest release; a pre-release (``1.9.0-rc.1``) ranks below its release."""
+
+        def rank(version: str) -> tuple[tuple[int, ...], int]:
+            release, _, pre = self._key(version).partition("-")
+            numbers = tuple(int(part) if part.isdigit() else 0 for part in release.split("."))
+            return numbers, 0 if pre else 1
+
+        return max(self.releases, key=rank)
 
     def problem(self, version: str) -> tuple[str, str] | None:
         """(reason, fix) when ``version`` has no entry."""

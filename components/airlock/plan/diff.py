@@ -141,6 +141,10 @@ def _list_changes(old: list[Any], new: list[Any], path: str) -> list[FieldChange
             changes += field_changes(
                 old_named.get(name, _MISSING), new_named.get(name, _MISSING), f"{path}[name={name}]"
             )
+        shared_old = [n for n in old_named if n in new_named]
+        shared_new = [n for n in new_named if n in old_named]
+        if shared_old != shared_new:  # init containers run in order; env entries refer to earlier ones
+            changes.append(FieldChange(f"{path} (order)", shared_old, shared_new))
         return changes
     if len(old) == len(new):
         changes = []

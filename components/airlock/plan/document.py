@@ -12,11 +12,12 @@ Shape (documented in the README; keys sorted when written)::
 Integers stay integers (the engine hands every number over as a float), and every secret —
 wherever it sits — is replaced by ``"[secret <fingerprint>]"``: never the value, never
 ciphertext. The fingerprint changes when the value changes, so a review sees which secrets an
-update rewrites. It is the first 16 hex digits of HMAC-SHA256 over the canonical JSON of what
-the plan holds for the secret, keyed per project and stack. The offline plan never holds a
-secret value: a ``secure:`` config value reaches it as a token derived from its ciphertext
-(``plan/stackfiles.py``), and values a provider generates (passwords, keys) as
-``[computed at deploy: …]`` placeholders.
+update rewrites. It is the first 16 hex digits of HMAC-SHA256, keyed per project and stack,
+over the offline tokens the secret holds — and nothing else: a ``secure:`` config value
+reaches the plan as a token derived from its ciphertext (``plan/stackfiles.py``), a value a
+provider generates (passwords, keys) as a ``[computed at deploy: …]`` placeholder. A secret
+that holds no token (a real value handed to the program) is shown as ``[secret]``: a hash of
+it, with a key anyone can compute, could be guessed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from pulumi.runtime import rpc
@@ -58,10 +60,23 @@ def fingerprint_key(project: str, stack: str) -> bytes:
     return hashlib.sha256(f"airlock plan secret fingerprint\0{project}\0{stack}".encode()).digest()
 
 
+# What the offline plan holds in place of secret values: ciphertext-derived tokens of secure:
+# config (plan/stackfiles.py) and the placeholders of values only a deployment produces.
+_OFFLINE_TOKENS = re.compile(
+    r"offline-plan-secret-placeholder-[0-9a-f]{16}|\[(?:computed|read) at deploy: [^\]]*\]"
+)
+
+
 def fingerprint(value: Any, key: bytes) -> str:
-    """``[secret <16 hex>]``: HMAC-SHA256 of the secret's canonical JSON (see the module doc)."""
+    """``[secret <16 hex>]``: HMAC-SHA256 over the offline tokens the secret holds (never over
+    anything else in it, so a real value that reached the plan cannot be guessed from it);
+    ``[secret]`` when it holds none."""
     text = json.dumps(_revealed(value), sort_keys=True, separators=(",", ":"), default=str)
-    return f"[secret {hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]}]"
+    tokens = sorted(set(_OFFLINE_TOKENS.findall(text)))
+    if not tokens:
+        return SECRET
+    digest = hmac.new(key, "\0".join(tokens).encode(), hashlib.sha256).hexdigest()[:16]
+    return f"[secret {digest}]"
 
 
 def clean(value: Any, key: bytes | None = None) -> Any:

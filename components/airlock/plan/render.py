@@ -8,6 +8,7 @@ read both as style tags)."""
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from rich.console import Console
@@ -86,6 +87,8 @@ def _urn_label(urn: str) -> str:
 
 
 def _cut(text: str) -> str:
+    """One line (no newline can break out of it), at most 300 characters."""
+    text = text.replace("\r", " ").replace("\n", " ")
     return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
 
 
@@ -118,16 +121,18 @@ def diff_lines(diff: PlanDiff) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = [("bold", diff.summary())]
     for sign, style, urns in (("+", "green", diff.added), ("-", "red", diff.removed)):
         for urn in urns:
-            lines.append((style, f"{sign} {_urn_label(urn)}"))
+            lines.append((style, _cut(f"{sign} {_urn_label(urn)}")))
             fields = flatten(diff.resources[urn].get("inputs") or {})
             lines += [("", _cut(f"    {path}: {short(value)}")) for path, value in fields[:INPUT_LINES]]
             if len(fields) > INPUT_LINES:
                 lines.append(("dim", f"    … {len(fields) - INPUT_LINES} more fields"))
     for urn, changes in diff.changed.items():
         if urn in diff.replaced:
-            lines.append(("magenta", f"± {_urn_label(urn)} (replaced: {', '.join(diff.replaced[urn])})"))
+            lines.append(
+                ("magenta", _cut(f"± {_urn_label(urn)} (replaced: {', '.join(diff.replaced[urn])})"))
+            )
         else:
-            lines.append(("yellow", f"~ {_urn_label(urn)}"))
+            lines.append(("yellow", _cut(f"~ {_urn_label(urn)}")))
         for change in changes:
             lines += _change_lines(change)
     for image in diff.images:
@@ -154,19 +159,22 @@ def render_diff(diff: PlanDiff, console: Console) -> None:
 
 def render_markdown(diff: PlanDiff, title: str, max_chars: int = 60_000, full: str | None = None) -> str:
     """The diff for a pull-request comment (GitHub caps one at 65,536 characters): a heading with
-    the summary and the lines in a ``diff`` block, cut to ``max_chars`` with a pointer to
-    ``full`` (where the whole diff is, e.g. the workflow's artifact)."""
+    the summary and the lines in a ``diff`` block, cut to ``max_chars`` — never more — with a
+    pointer to ``full`` (where the whole diff is, e.g. the workflow's artifact)."""
+    title = _cut(title)[:200]
+    full = _cut(full)[:300] if full else "in the plan artifacts"
     if diff.empty:
-        return f"#### {title}: no changes\n"
+        return f"#### {title}: no changes\n"[:max_chars]
     lines = diff_lines(diff)
-    head = f"#### {title}: {lines[0][1]}\n\n"
     body = [line for _, line in lines[1:]]
-    closing = "```\n"
-    text = head + "```diff\n" + "".join(f"{line}\n" for line in body) + closing
+    longest = max((len(run) for line in body for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)  # no line can close the block
+    head = f"#### {title}: {lines[0][1]}\n\n"
+    text = head + f"{fence}diff\n" + "".join(f"{line}\n" for line in body) + f"{fence}\n"
     if len(text) <= max_chars:
         return text
-    note = f"… {{}} more lines: the full diff is {full or 'in the plan artifacts'}\n"
-    budget = max_chars - len(head) - len("```diff\n") - len(closing) - len(note) - 20
+    note = f"… {{}} more lines: the full diff is {full}\n"
+    budget = max_chars - len(head) - 2 * len(fence) - len("diff\n\n") - len(note) - 20
     kept: list[str] = []
     used = 0
     for line in body:
@@ -174,10 +182,5 @@ def render_markdown(diff: PlanDiff, title: str, max_chars: int = 60_000, full: s
             break
         kept.append(line)
         used += len(line) + 1
-    return (
-        head
-        + "```diff\n"
-        + "".join(f"{line}\n" for line in kept)
-        + closing
-        + note.format(len(body) - len(kept))
-    )
+    text = head + f"{fence}diff\n" + "".join(f"{line}\n" for line in kept) + f"{fence}\n"
+    return (text + note.format(len(body) - len(kept)))[:max_chars]
