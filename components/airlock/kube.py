@@ -24,6 +24,7 @@ __all__ = [
     "label_value",
     "labels",
     "network_cidr",
+    "quantity",
     "slug",
 ]
 
@@ -132,3 +133,15 @@ def network_cidr(value: str) -> str:
 def slug(text: str) -> str:
     """``docker.io`` -> ``docker-io``: a DNS label derived from free text (at most 63)."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:63].strip("-")
+
+
+# k8s.io/apimachinery pkg/api/resource quantity.go: a decimal number with a binary (Ki..Ei),
+# decimal (m, k, M..E) or exponent (e3, E-2) suffix.
+_QUANTITY = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?")
+
+
+def quantity(value: str) -> str:
+    """A Kubernetes resource quantity (``500m``, ``128Mi``, ``1.5``), or a ValueError."""
+    if not _QUANTITY.fullmatch(value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity; write e.g. '500m', '128Mi' or '20Gi'")
+    return value

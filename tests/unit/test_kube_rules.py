@@ -78,3 +78,21 @@ def test_slug_is_a_dns_label():
     assert kube.slug("docker.io") == "docker-io"
     assert kube.slug("Registry.Corp:8443") == "registry-corp-8443"
     assert kube.DNS_LABEL.fullmatch(kube.slug("a" * 62 + ".b"))
+
+
+@pytest.mark.parametrize("value", ["500m", "200m", "128Mi", "20Gi", "1", "1.5", ".5", "1e3", "2E-2", "1k"])
+def test_kubernetes_quantities_are_accepted(value):
+    assert kube.quantity(value) == value
+
+
+@pytest.mark.parametrize("value", ["2 GB", "abc", "1.5.2", "10mi", "", "Mi"])
+def test_what_is_not_a_quantity_is_refused(value):
+    with pytest.raises(ValueError, match="is not a Kubernetes quantity"):
+        kube.quantity(value)
+
+
+def test_the_registry_accepts_millicores():
+    """The registry's own check refused '200m' for a CPU request (its pattern had no 'm')."""
+    from airlock.registry.settings import ResourcesSpec
+
+    assert ResourcesSpec.model_validate({"cpuRequest": "200m", "cpuLimit": "1500m"}).cpu_limit == "1500m"

@@ -8,7 +8,6 @@ Read against containerd v1.7.34 / v2.3.4 ``docs/hosts.md`` and ``remotes/docker/
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -34,7 +33,6 @@ KIND_NODE_IMAGE = (
     "kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5"
 )
 Upstream = Literal["forbidden", "fallback"]
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|k|M|G)?$")
 
 
 class NodeResources(StrictModel):
@@ -47,9 +45,7 @@ class NodeResources(StrictModel):
     @field_validator("cpu_request", "memory_request", "memory_limit")
     @classmethod
     def _quantity(cls, value: str) -> str:
-        if not _QUANTITY.match(value):
-            raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. '10m', '32Mi')")
-        return value
+        return kube.quantity(value)
 
 
 class DaemonSetSettings(StrictModel):

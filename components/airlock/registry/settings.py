@@ -45,7 +45,6 @@ KNOWN_UPSTREAMS = {
     "xpkg.crossplane.io": "https://xpkg.crossplane.io",
     "public.ecr.aws": "https://public.ecr.aws",
 }
-_QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
 _DURATION = re.compile(r"([0-9]+(h|m|s))+")
 
 
@@ -59,9 +58,7 @@ def slug(upstream: str) -> str:
 
 
 def _quantity(value: str) -> str:
-    if not _QUANTITY.fullmatch(value):
-        raise ValueError("is not a Kubernetes quantity; write e.g. '20Gi' or '500m'")
-    return value
+    return kube.quantity(value)
 
 
 class CacheSpec(StrictModel):
