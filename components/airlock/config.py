@@ -184,13 +184,14 @@ class StackConfig(StrictModel):
             sections={consumer.key: settings for consumer, settings in self.sections()},
         )
 
-    def image_requests(self) -> list[ImageRequest]:
-        """Every image this stack's consumers need: its workload images, then each room's."""
+    def image_requests(self, policy: ImagePolicy | None = None) -> list[ImageRequest]:
+        """Every image this stack's consumers need: its workload images, then each room's.
+        ``policy``: the completed policy when the caller has it already."""
         requests = [
             ImageRequest(name=name, source=workload.image, namespace=workload.namespace)
             for name, workload in sorted(self.workload_images.items())
         ]
-        facts = replace(self.facts(), policy=self.effective_policy())
+        facts = replace(self.facts(), policy=policy or self.effective_policy())
         for consumer, settings in self.sections():
             requests += consumer.requests(settings, facts)
         return requests
@@ -581,7 +582,7 @@ def load_stack_config(
         policy = policy.model_copy(update={"pin": "off"})
     try:
         table = build_table(
-            config.image_requests(),
+            config.image_requests(policy),  # pin does not change what is requested
             policy,
             None if ignore_lock else lock,
             credential_registries=config.credential_registries(),

@@ -32,6 +32,8 @@ from pulumi.runtime import rpc
 
 from ..images.table import ROW_FIELDS
 from .engine import Recording
+from .manifests import unwrap_secrets
+from .stackfiles import SECRET_PLACEHOLDER
 
 __all__ = ["IMAGE_CONFIG_TYPE", "SECRET", "build_document", "dumps"]
 
@@ -41,21 +43,6 @@ IMAGE_CONFIG_TYPE = "airlock:index:ImageConfig"
 IMAGE_FIELDS = ROW_FIELDS
 
 
-def _revealed(value: Any) -> Any:
-    """A secret's content with nested secret markers removed (for its fingerprint only)."""
-    if rpc.is_rpc_secret(value):
-        return _revealed(rpc.unwrap_rpc_secret(value))
-    if value is rpc.UNKNOWN:
-        return UNKNOWN
-    if isinstance(value, dict):
-        return {str(key): _revealed(item) for key, item in value.items() if not str(key).startswith("__")}
-    if isinstance(value, (list, tuple)):
-        return [_revealed(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def fingerprint_key(project: str, stack: str) -> bytes:
     return hashlib.sha256(f"airlock plan secret fingerprint\0{project}\0{stack}".encode()).digest()
 
@@ -63,7 +50,7 @@ def fingerprint_key(project: str, stack: str) -> bytes:
 # What the offline plan holds in place of secret values: ciphertext-derived tokens of secure:
 # config (plan/stackfiles.py) and the placeholders of values only a deployment produces.
 _OFFLINE_TOKENS = re.compile(
-    r"offline-plan-secret-placeholder-[0-9a-f]{16}|\[(?:computed|read) at deploy: [^\]]*\]"
+    rf"{re.escape(SECRET_PLACEHOLDER)}-[0-9a-f]{{16}}|\[(?:computed|read) at deploy: [^\]]*\]"
 )
 
 
@@ -71,7 +58,7 @@ def fingerprint(value: Any, key: bytes) -> str:
     """``[secret <16 hex>]``: HMAC-SHA256 over the offline tokens the secret holds (never over
     anything else in it, so a real value that reached the plan cannot be guessed from it);
     ``[secret]`` when it holds none."""
-    text = json.dumps(_revealed(value), sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(clean(unwrap_secrets(value)), sort_keys=True, separators=(",", ":"), default=str)
     tokens = sorted(set(_OFFLINE_TOKENS.findall(text)))
     if not tokens:
         return SECRET
