@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps lint test test-fast bench clean plan golden constraints
+.PHONY: setup system-deps lint test test-fast bench clean plan golden constraints schema
 
 setup: $(STAMP)
 
@@ -55,6 +55,11 @@ plan: setup
 # Regenerate the reviewed golden plans (tests/golden/<stack>.json); review the diff like code.
 golden: setup
 	for stack in $(STACKS); do $(VENV)/bin/airlock plan --stack $$stack --format json --out tests/golden/$$stack.json || exit 1; done
+
+# The component package: argument types from the settings models, then provider/schema.json as
+# Pulumi's analyzer infers it (in-process, no Pulumi CLI). Both are committed; a test fails on drift.
+schema: setup
+	$(PY) -m airlock.package --out provider/schema.json
 
 # Benchmarks print numbers (ratios against references measured in the same run).
 bench: setup system-deps

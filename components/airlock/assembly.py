@@ -10,7 +10,7 @@ import pulumi
 
 if TYPE_CHECKING:
     from .config import LoadedConfig
-    from .image_config import ImageConfig, RegistryLoginInput
+    from .image_config import ImageConfig, PendingImageConfig, RegistryLoginInput
 
 __all__ = ["Assembly", "Composed"]
 
@@ -21,14 +21,16 @@ class Assembly:
 
     name: str
     """The Platform's name: every child resource name starts with it."""
-    parent: pulumi.Resource
+    parent: pulumi.Resource | None
+    """None while a component used on its own computes its arguments (before it registers)."""
     loaded: LoadedConfig
     namespaces: Mapping[str, pulumi.Resource]
     """Namespace resources this stack creates, by name."""
     labels: Mapping[str, str]
     """Labels every object gets (``airlock/environment``)."""
-    image_config: ImageConfig | None = None
-    """None while the consumers that supply logins are composed (they come first)."""
+    image_config: ImageConfig | PendingImageConfig | None = None
+    """None while the consumers that supply logins are composed (they come first); pending for
+    a component used on its own (it registers the ImageConfig as its child)."""
     composed: Mapping[str, Composed] = field(default_factory=dict)
     """What the consumers composed before this one built, by consumer key (a gateway inside a
     vcluster tenant finds the tenant's component here)."""
@@ -44,3 +46,5 @@ class Composed:
     components: Mapping[str, pulumi.ComponentResource]
     exports: dict[str, object] = field(default_factory=dict)
     logins: dict[str, RegistryLoginInput] = field(default_factory=dict)
+    secret_exports: frozenset[str] = frozenset()
+    """The exports that are secrets (the component package returns them apart)."""

@@ -77,7 +77,9 @@ class WorkloadImage(StrictModel):
 
 
 class RegistryLogin(StrictModel):
-    username: str = Field(min_length=1)
+    username: str = Field(
+        min_length=1, description="Login name for the registry (no ':' and no control characters)."
+    )
     password: str = Field(min_length=1, description="Store with 'pulumi config set --secret'.")
 
     @field_validator("username")
@@ -272,8 +274,10 @@ class ConfigError(ValueError):
         self.problems = problems
         hidden = {key: list(values) for key, values in (secrets or {}).items()}
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        self.rendered = [problem.render(hidden.get(problem.key, ())) for problem in problems]
+        """Each problem as one line, ``<path>: …``, with every secret scrubbed."""
         lines = [f"stack {stack!r}: {count} in the airlock configuration; nothing was deployed:"]
-        lines += [f"  - {problem.render(hidden.get(problem.key, ()))}" for problem in problems]
+        lines += [f"  - {line}" for line in self.rendered]
         super().__init__("\n".join(lines))
 
 
@@ -534,11 +538,13 @@ def load_stack_config(
     stack: str,
     project_dir: str | Path = ".",
     ignore_lock: bool = False,
+    lock: Lockfile | None = None,
 ) -> LoadedConfig:
     """Validate the raw config of ``stack``; raise :class:`ConfigError` with every problem.
 
     ``ignore_lock`` resolves without pinning (``pin: off``, no lockfile): what ``airlock images``
-    uses to learn which source images a stack needs before the lock exists.
+    uses to learn which source images a stack needs before the lock exists. ``lock``: the
+    lockfile's content, given instead of read from ``lockFile`` (the component package).
     """
     secrets = frozenset(secret_keys)
     problems: list[ConfigProblem] = []
@@ -558,10 +564,10 @@ def load_stack_config(
         raise ConfigError(stack, problems, hidden) from None
     problems += _cross_checks(config, secrets)
 
-    lock = Lockfile()
+    given_lock, lock = lock, Lockfile()
     lock_path = Path(project_dir) / config.lock_file
     try:
-        lock = Lockfile.load(lock_path)
+        lock = given_lock if given_lock is not None else Lockfile.load(lock_path)
     except LockfileUnreadable as error:
         problems.append(
             ConfigProblem(f"{CONFIG_NAMESPACE}:lockFile", config.lock_file, error.reason, error.fix)

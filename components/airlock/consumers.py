@@ -85,6 +85,11 @@ class Consumer(Generic[S]):
         """Namespaces it creates unless declared (``airlock:namespaces``)."""
         return []
 
+    def used_namespaces(self, settings: S) -> list[str]:
+        """Every namespace its objects go to on the host cluster (a component used on its own,
+        from the component package, treats them as existing)."""
+        return self.namespaces(settings)
+
     def problems(self, settings: S, facts: StackFacts) -> list[Problem]:
         """Checks across keys, before the image table is built."""
         return []

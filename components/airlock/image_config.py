@@ -41,7 +41,7 @@ from .images.reference import parse
 from .images.table import ANY_NAMESPACE, ImageRequest, ImageTable, build_table
 from .resources import MANAGED_BY, as_secret, claim_objects, cluster_of
 
-__all__ = ["ImageConfig", "ImageConfigArgs", "RegistryLoginInput", "as_secret"]
+__all__ = ["ImageConfig", "ImageConfigArgs", "PendingImageConfig", "RegistryLoginInput", "adopt", "as_secret"]
 
 TYPE_TOKEN = "airlock:index:ImageConfig"
 
@@ -144,7 +144,88 @@ def _table(args: ImageConfigArgs) -> ImageTable:
     return args.table
 
 
-class ImageConfig(pulumi.ComponentResource):
+def _claim_secrets(
+    name: str, table: ImageTable, pull_secret_name: str, opts: pulumi.ResourceOptions | None
+) -> None:
+    claim_objects(
+        f"{TYPE_TOKEN} {name}",
+        [("v1", "Secret", namespace, pull_secret_name) for namespace in table.secret_registries],
+        cluster_of(opts),
+    )
+
+
+class _TableQueries:
+    """What consumers read at plan time, from the resolved table (before and after registration)."""
+
+    # No public class-level annotations: a component package's schema reads those as outputs.
+    _table: ImageTable
+    _credentials: dict[str, RegistryLoginInput]
+
+    @property
+    def table(self) -> ImageTable:
+        """The resolved image table."""
+        return self._table
+
+    def resolved(self, image_name: str, namespace: str | object | None = ANY_NAMESPACE) -> ResolvedImage:
+        """The decision for an image; with ``namespace``, only if requested for pods there."""
+        return self.table.resolved(image_name, namespace)
+
+    def final(self, image_name: str) -> str:
+        return str(self.table.resolved(image_name).final)
+
+    def names_in(self, namespace: str | None) -> list[str]:
+        """Logical names of the images requested for ``namespace``."""
+        return self.table.names_in(namespace)
+
+    def pull_secrets_for(self, namespace: str | None) -> list[str]:
+        return self.table.pull_secrets_for(namespace)
+
+    def pull_secret_names(self, namespace: str | None) -> list[str]:
+        """Plain names (Crossplane's chart, ``packagePullSecrets`` take objects again)."""
+        return pull_secret_names(self.table.pull_secrets_for(namespace))
+
+    def pull_secret_objects(self, namespace: str | None) -> list[dict[str, str]]:
+        """``[{"name": …}]`` (Pod specs, vcluster, Envoy Gateway)."""
+        return pull_secret_objects(self.table.pull_secrets_for(namespace))
+
+    def login_for(self, registry: str) -> RegistryLoginInput | None:
+        """The login this ImageConfig holds for ``registry`` (host[:port]), if any: what a
+        consumer that pulls outside the pull secrets (the nodes' runtime) sends there."""
+        return self._credentials.get(registry)
+
+
+class PendingImageConfig(_TableQueries):
+    """An ImageConfig resolved and claimed but not registered yet: a component used on its own
+    (a component package's Construct, from any language) owns its images. The component reads
+    the decisions before it registers itself (nothing registers when they fail), then
+    :func:`adopt` registers the ImageConfig as its child."""
+
+    def __init__(self, name: str, args: ImageConfigArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        self._table = _table(args)
+        _claim_secrets(name, self._table, args.pull_secret_name, opts)
+        self.name, self._args, self._credentials = name, args, dict(args.credentials)
+
+    def register(self, owner: pulumi.Resource) -> ImageConfig:
+        resolved = ImageConfigArgs(
+            table=self.table,
+            credentials=self._args.credentials,
+            pull_secret_name=self._args.pull_secret_name,
+            labels=self._args.labels,
+            namespace_resources=self._args.namespace_resources,
+            not_mirrored=self._args.not_mirrored,
+        )
+        return ImageConfig(self.name, resolved, opts=pulumi.ResourceOptions(parent=owner))
+
+
+def adopt(image_config: ImageConfig | PendingImageConfig, owner: pulumi.Resource) -> ImageConfig:
+    """The ImageConfig a component reads after registering: the one handed in, or its own
+    pending one, registered now as its child."""
+    if isinstance(image_config, PendingImageConfig):
+        return image_config.register(owner)
+    return image_config
+
+
+class ImageConfig(_TableQueries, pulumi.ComponentResource):
     """Resolves every requested image through the policy and creates the pull secrets."""
 
     images: pulumi.Output[list[dict[str, object]]]
@@ -157,15 +238,8 @@ class ImageConfig(pulumi.ComponentResource):
     """Logical names of images a supplied verify report found missing."""
 
     def __init__(self, name: str, args: ImageConfigArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        self.table: ImageTable = _table(args)
-        claim_objects(
-            f"{TYPE_TOKEN} {name}",
-            [
-                ("v1", "Secret", namespace, args.pull_secret_name)
-                for namespace in self.table.secret_registries
-            ],
-            cluster_of(opts),
-        )
+        self._table = _table(args)
+        _claim_secrets(name, self._table, args.pull_secret_name, opts)
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in self.table.warnings:
             pulumi.log.warn(warning, self)
@@ -223,29 +297,6 @@ class ImageConfig(pulumi.ComponentResource):
             }
         )
 
-    # Consumers read decisions at plan time, in their own format.
-    def resolved(self, image_name: str, namespace: str | object | None = ANY_NAMESPACE) -> ResolvedImage:
-        """The decision for an image; with ``namespace``, only if requested for pods there."""
-        return self.table.resolved(image_name, namespace)
-
-    def final(self, image_name: str) -> str:
-        return str(self.table.resolved(image_name).final)
-
-    def names_in(self, namespace: str | None) -> list[str]:
-        """Logical names of the images requested for ``namespace``."""
-        return self.table.names_in(namespace)
-
-    def pull_secrets_for(self, namespace: str | None) -> list[str]:
-        return self.table.pull_secrets_for(namespace)
-
-    def pull_secret_names(self, namespace: str | None) -> list[str]:
-        """Plain names (Crossplane's chart, ``packagePullSecrets`` take objects again)."""
-        return pull_secret_names(self.table.pull_secrets_for(namespace))
-
-    def pull_secret_objects(self, namespace: str | None) -> list[dict[str, str]]:
-        """``[{"name": …}]`` (Pod specs, vcluster, Envoy Gateway)."""
-        return pull_secret_objects(self.table.pull_secrets_for(namespace))
-
     def claim_pull_secrets_in(
         self, namespaces: Sequence[str], *, pulls_in: str, provider: pulumi.ProviderResource
     ) -> None:
@@ -289,11 +340,6 @@ class ImageConfig(pulumi.ComponentResource):
             string_data={".dockerconfigjson": payload},
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(depends_on)),
         )
-
-    def login_for(self, registry: str) -> RegistryLoginInput | None:
-        """The login this ImageConfig holds for ``registry`` (host[:port]), if any: what a
-        consumer that pulls outside the pull secrets (the nodes' runtime) sends there."""
-        return self._credentials.get(registry)
 
     def secret_for(self, namespace: str | None) -> pulumi.Resource | None:
         """The pull Secret resource of ``namespace``, for ``depends_on``; None when it has none."""

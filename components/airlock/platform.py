@@ -40,6 +40,9 @@ class PlatformArgs:
     loaded: LoadedConfig
     """A stack's validated configuration with its lockfile and image table
     (``airlock.config.load_stack_config``, or ``airlock.stack.load`` inside a Pulumi program)."""
+    credentials: Mapping[str, RegistryLoginInput] | None = None
+    """The logins of ``registryCredentials`` when their passwords are Outputs (the component
+    package); None: from the configuration's values."""
 
 
 def _compose_function(consumer: Consumer[StrictModel]) -> Callable[[Assembly, StrictModel], Composed]:
@@ -55,11 +58,6 @@ class Platform(pulumi.ComponentResource):
     image_map: pulumi.Output[dict[str, dict[str, str]]]
     pull_secrets: pulumi.Output[dict[str, str]]
     namespaces: pulumi.Output[list[str]]
-    image_config: ImageConfig
-    components: dict[str, pulumi.ComponentResource]
-    """Every consumer's components by key (``registry``, tenant names, ``gateway``)."""
-    exports: dict[str, object]
-    """The stack exports, camelCase (``__main__.py`` exports each)."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         loaded = args.loaded
@@ -95,7 +93,7 @@ class Platform(pulumi.ComponentResource):
                 )
         assembly = Assembly(name, self, loaded, namespace_resources, labels)
 
-        logins: dict[str, RegistryLoginInput] = {
+        logins: dict[str, RegistryLoginInput] = dict(args.credentials or {}) or {
             host: RegistryLoginInput(username=login.username, password=as_secret(login.password))
             for host, login in config.registry_credentials.items()
         }
@@ -106,7 +104,7 @@ class Platform(pulumi.ComponentResource):
                 logins.update(result.logins)
                 composed[consumer.key] = result
 
-        self.image_config = ImageConfig(
+        self.image_config: ImageConfig = ImageConfig(
             f"{name}-images",
             ImageConfigArgs(
                 table=loaded.table,
@@ -125,14 +123,16 @@ class Platform(pulumi.ComponentResource):
                 )
                 composed[consumer.key] = _compose_function(consumer)(assembly, settings)
 
-        self.components = {
+        # Every consumer's components by key (``registry``, tenant names, ``gateway``).
+        self.components: dict[str, pulumi.ComponentResource] = {
             key: component for result in composed.values() for key, component in result.components.items()
         }
         self.images = self.image_config.images
         self.image_map = self.image_config.image_map
         self.pull_secrets = self.image_config.pull_secrets
         self.namespaces = pulumi.Output.from_input([namespace for namespace, _ in namespaces])
-        self.exports = {
+        # The stack exports, camelCase (``__main__.py`` exports each).
+        self.exports: dict[str, object] = {
             "environment": config.environment,
             "images": self.images,
             "imageMap": self.image_map,
@@ -140,8 +140,11 @@ class Platform(pulumi.ComponentResource):
             "namespaces": self.namespaces,
             "unmirroredImages": self.image_config.unmirrored,
         }
+        self.secret_exports: frozenset[str] = frozenset()
+        """Keys of ``exports`` that are secrets."""
         for result in composed.values():
             self.exports.update(result.exports)
+            self.secret_exports |= result.secret_exports
         self.register_outputs({key: value for key, value in self.exports.items() if key != "environment"})
 
     def export(self, exporter: Callable[[str, object], None] = pulumi.export) -> Mapping[str, object]:

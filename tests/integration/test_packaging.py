@@ -87,4 +87,4 @@ def test_requirements_txt_installs_a_working_program(tmp_path):
     assert "pytest==" not in frozen and "mypy==" not in frozen  # test tools are not runtime dependencies
     plan = run(venv / "bin" / "airlock", "plan", "--stack", "dev", "--format", "json", cwd=ROOT)
     assert '"stack": "dev"' in plan
-    assert run(venv / "bin" / "airlock", "--version").strip() == "airlock 0.2.0"
+    assert run(venv / "bin" / "airlock", "--version").strip() == "airlock 0.3.0"

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..image_config import adopt
 from ..images.policy import ImagePolicy
 from ..resources import MANAGED_BY, claim_objects, cluster_of, helm_chart
 from ..secrets import secret_paths
@@ -57,7 +58,7 @@ from .spec import (
 )
 
 if TYPE_CHECKING:
-    from ..image_config import ImageConfig
+    from ..image_config import ImageConfig, PendingImageConfig
 
 __all__ = ["Crossplane", "CrossplaneArgs"]
 
@@ -65,9 +66,9 @@ __all__ = ["Crossplane", "CrossplaneArgs"]
 @dataclass(frozen=True)
 class CrossplaneArgs:
     settings: CrossplaneSettings
-    image_config: ImageConfig
+    image_config: ImageConfig | PendingImageConfig
     """Resolves the core image and the packages (``crossplane.images.image_requests``) and holds
-    the pull secret of Crossplane's namespace."""
+    the pull secret of Crossplane's namespace; a pending one is registered as a child."""
     policy: ImagePolicy
     """The policy the images were resolved with: its rules become the rewrite ImageConfigs."""
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -90,11 +91,10 @@ def _bundle(pems: list[pulumi.Input[str]]) -> pulumi.Output[str]:
 
 
 class Crossplane(pulumi.ComponentResource):
+    # Class-level annotations are the outputs (a component package's schema reads them).
     core_image: pulumi.Output[str]
     packages: pulumi.Output[dict[str, str]]
     image_configs: pulumi.Output[list[str]]
-    values: dict[str, Any]
-    manifests: list[dict[str, Any]]
 
     def __init__(self, name: str, args: CrossplaneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings, images = args.settings, args.image_config
@@ -118,11 +118,12 @@ class Crossplane(pulumi.ComponentResource):
         ):
             pems.append(args.registry_ca)
         pull_secrets = images.pull_secret_names(namespace)
-        self.values, warnings = chart_values(settings, core, pull_secrets, bool(pems))
+        core_values, warnings = chart_values(settings, core, pull_secrets, bool(pems))
+        self.values: dict[str, Any] = core_values
         labels = {**MANAGED_BY, **args.labels}
         configs = rewrites(args.policy, resolved.values())
         pull_registries = [r for r in images.table.secret_registries.get(namespace, ()) if pull_secrets]
-        self.manifests = image_configs(
+        self.manifests: list[dict[str, Any]] = image_configs(
             configs, pull_registries, pull_secrets[0] if pull_secrets else None, labels
         )
         claim_objects(
@@ -132,6 +133,7 @@ class Crossplane(pulumi.ComponentResource):
             cluster_of(opts),
         )
         super().__init__(TYPE_TOKEN, name, None, opts)
+        images = adopt(images, self)
         for warning in warnings:
             pulumi.log.warn(warning, self)
 

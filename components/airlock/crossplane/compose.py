@@ -12,10 +12,11 @@ from ..registry.settings import RegistrySettings
 from .component import Crossplane, CrossplaneArgs
 from .settings import CrossplaneSettings
 
-__all__ = ["compose"]
+__all__ = ["compose", "crossplane_args"]
 
 
-def compose(assembly: Assembly, settings: CrossplaneSettings) -> Composed:
+def crossplane_args(assembly: Assembly, settings: CrossplaneSettings) -> CrossplaneArgs:
+    """The component arguments (Platform, and the component package's Crossplane)."""
     assert assembly.image_config is not None
     config = assembly.loaded.config
     registry_ca, registry_hosts = None, frozenset[str]()
@@ -24,18 +25,22 @@ def compose(assembly: Assembly, settings: CrossplaneSettings) -> Composed:
     registry_settings = getattr(config, "registry", None)
     if isinstance(registry, PrivateRegistry) and isinstance(registry_settings, RegistrySettings):
         registry_ca, registry_hosts = registry.ca_bundle, frozenset(registry_settings.served_registries())
+    return CrossplaneArgs(
+        settings=settings,
+        image_config=assembly.image_config,
+        policy=config.effective_policy(),
+        labels=assembly.labels,
+        namespace_resource=assembly.namespaces.get(settings.namespace),
+        registry_ca=registry_ca,
+        registry_hosts=registry_hosts,
+        secret_values="airlock:crossplane" in assembly.loaded.secret_keys,
+    )
+
+
+def compose(assembly: Assembly, settings: CrossplaneSettings) -> Composed:
     component = Crossplane(
         f"{assembly.name}-crossplane",
-        CrossplaneArgs(
-            settings=settings,
-            image_config=assembly.image_config,
-            policy=config.effective_policy(),
-            labels=assembly.labels,
-            namespace_resource=assembly.namespaces.get(settings.namespace),
-            registry_ca=registry_ca,
-            registry_hosts=registry_hosts,
-            secret_values="airlock:crossplane" in assembly.loaded.secret_keys,
-        ),
+        crossplane_args(assembly, settings),
         opts=pulumi.ResourceOptions(parent=assembly.parent),
     )
     export = pulumi.Output.from_input(

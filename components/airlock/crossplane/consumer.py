@@ -23,6 +23,9 @@ class CrossplaneConsumer(Consumer[CrossplaneSettings]):
     catalog = CATALOG
     component: ClassVar[str] = "airlock.crossplane.compose:compose"
 
+    def used_namespaces(self, settings: CrossplaneSettings) -> list[str]:
+        return [settings.namespace]
+
     def requests(self, settings: CrossplaneSettings, facts: StackFacts) -> list[ImageRequest]:
         return image_requests(settings)
 

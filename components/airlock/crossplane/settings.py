@@ -54,10 +54,12 @@ class CrossplaneChart(ChartSource):
 class PackageSettings(StrictModel):
     """A Crossplane package: a Provider, a Function or a Configuration (``pkg.crossplane.io/v1``)."""
 
-    kind: Literal["Provider", "Function", "Configuration"]
+    kind: Literal["Provider", "Function", "Configuration"] = Field(description="The package kind.")
     name: str = Field(description="Object name (cluster-scoped).")
     package: str = Field(description="Source reference as upstream publishes it, with a tag or digest.")
-    revision_activation_policy: Literal["Automatic", "Manual"] | None = None
+    revision_activation_policy: Literal["Automatic", "Manual"] | None = Field(
+        None, description="spec.revisionActivationPolicy; Crossplane's default (Automatic) if unset."
+    )
 
     @field_validator("name")
     @classmethod
@@ -84,7 +86,9 @@ class PackageSettings(StrictModel):
 class CrossplaneSettings(StrictModel):
     """``airlock:crossplane``: one Crossplane installation and its packages."""
 
-    chart: CrossplaneChart = Field(default_factory=CrossplaneChart)
+    chart: CrossplaneChart = Field(
+        default_factory=CrossplaneChart, description="The crossplane chart source and version."
+    )
     namespace: str = Field(
         "crossplane-system", description="Crossplane's namespace (declared under airlock:namespaces)."
     )
@@ -95,7 +99,9 @@ class CrossplaneSettings(StrictModel):
         "the mirror (Crossplane matches dependencies by upstream names); mirror: spec.package is "
         "the final reference (only for packages no other package depends on).",
     )
-    packages: tuple[PackageSettings, ...] = ()
+    packages: tuple[PackageSettings, ...] = Field(
+        (), description="Providers, Functions and Configurations to install."
+    )
     values: dict[str, Any] = Field(
         default_factory=dict, description="Chart values merged last (escape hatch)."
     )

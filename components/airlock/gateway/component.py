@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..image_config import PendingImageConfig, adopt
 from ..resources import MANAGED_BY, claim_objects, cluster_of, helm_chart, retain_crds
 from ..secrets import secret_paths
 from .images import CONTROLLER, PROXY, RATELIMIT
@@ -73,9 +74,10 @@ __all__ = ["Gateway", "GatewayArgs"]
 class GatewayArgs:
     settings: GatewaySettings
     """Validated settings (``airlock:gateway``)."""
-    image_config: ImageConfig
+    image_config: ImageConfig | PendingImageConfig
     """Resolves the installation's images and holds the pull secrets; it must have requested
-    them (``gateway.images.image_requests``)."""
+    them (``gateway.images.image_requests``). A pending one (the component used on its own,
+    never inside a tenant) is registered as this component's child."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels on every object airlock writes (``airlock/environment``)."""
     namespace_resources: Mapping[str, pulumi.Resource] = field(default_factory=dict)
@@ -86,7 +88,9 @@ class GatewayArgs:
     """The settings came from secret config: the chart values are passed as a secret."""
 
 
-def _resolve(settings: GatewaySettings, images: ImageConfig, tenant: VirtualCluster | None) -> GatewayImages:
+def _resolve(
+    settings: GatewaySettings, images: ImageConfig | PendingImageConfig, tenant: VirtualCluster | None
+) -> GatewayImages:
     """The installation's images and pull secrets, after every check the stack loader makes
     with config paths (for a component used on its own): nothing is registered before."""
     if (settings.tenant is None) != (tenant is None) or (
@@ -95,6 +99,11 @@ def _resolve(settings: GatewaySettings, images: ImageConfig, tenant: VirtualClus
         raise ValueError(
             f"gateway: settings.tenant is {settings.tenant!r} but GatewayArgs.tenant is "
             f"{tenant.tenant_name if tenant else None!r}; pass the VirtualCluster the settings name"
+        )
+    if tenant is not None and isinstance(images, PendingImageConfig):
+        raise ValueError(
+            "gateway: inside a tenant the pull Secrets are copies of the tenant's host namespace "
+            "Secret, held by the ImageConfig the tenant's images came from; pass that ImageConfig"
         )
     problems = gateway_problems(settings)
     if problems:
@@ -118,19 +127,18 @@ def _resolve(settings: GatewaySettings, images: ImageConfig, tenant: VirtualClus
 
 
 class Gateway(pulumi.ComponentResource):
+    # Class-level annotations are the outputs (a component package's schema reads them).
     controller_image: pulumi.Output[str]
     proxy_image: pulumi.Output[str]
     classes: pulumi.Output[list[str]]
     gateways: pulumi.Output[list[str]]
-    values: dict[str, Any]
-    """The gateway-helm values (plain data, for tests and reviews)."""
-    manifests: list[dict[str, Any]]
-    """The EnvoyProxy, GatewayClass and Gateway objects (plain data)."""
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings, images, tenant = args.settings, args.image_config, args.tenant
         resolved = _resolve(settings, images, tenant)
-        self.values, warnings = chart_values(settings, resolved)
+        gateway_values, warnings = chart_values(settings, resolved)
+        self.values: dict[str, Any] = gateway_values
+        """The gateway-helm values (plain data, for tests and reviews)."""
         labels = {**MANAGED_BY, **args.labels}
         self._tenant_provider = tenant.provider if tenant is not None else None
         own_namespaces = sorted({settings.namespace, *settings.gateway_namespaces()}) if tenant else []
@@ -138,9 +146,10 @@ class Gateway(pulumi.ComponentResource):
         keys = object_keys(settings) + [("v1", "Namespace", "", ns) for ns in own_namespaces]
         on_tenant = pulumi.ResourceOptions(provider=tenant.provider) if tenant is not None else opts
         claim_objects(f"{TYPE_TOKEN} {name}", keys, cluster_of(on_tenant))
-        if tenant is not None:  # the copies of the pull Secret, too
+        if tenant is not None and not isinstance(images, PendingImageConfig):  # the Secret copies, too
             images.claim_pull_secrets_in(pod_namespaces, pulls_in=tenant.namespace, provider=tenant.provider)
         super().__init__(TYPE_TOKEN, name, None, opts)
+        images = adopt(images, self)
         for warning in warnings:
             pulumi.log.warn(warning, self)
 
@@ -221,7 +230,7 @@ class Gateway(pulumi.ComponentResource):
         secret_of: Mapping[str, pulumi.Resource | None],
     ) -> None:
         """EnvoyProxy -> GatewayClass -> Gateway, each waiting for what it references."""
-        self.manifests = []
+        self.manifests: list[dict[str, Any]] = []
         classes: dict[str, pulumi.Resource] = {}
         for item in settings.classes:
             proxy = self._custom(

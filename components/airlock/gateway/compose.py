@@ -10,10 +10,11 @@ from ..vcluster.component import VirtualCluster
 from .component import Gateway, GatewayArgs
 from .settings import GatewaySettings
 
-__all__ = ["compose"]
+__all__ = ["compose", "gateway_args"]
 
 
-def compose(assembly: Assembly, settings: GatewaySettings) -> Composed:
+def gateway_args(assembly: Assembly, settings: GatewaySettings) -> GatewayArgs:
+    """The component arguments (Platform, and the component package's Gateway)."""
     assert assembly.image_config is not None
     tenant = None
     if settings.tenant is not None:
@@ -21,16 +22,20 @@ def compose(assembly: Assembly, settings: GatewaySettings) -> Composed:
         candidate = found.components.get(settings.tenant) if found else None
         assert isinstance(candidate, VirtualCluster), "the config loader checked the tenant exists"
         tenant = candidate
+    return GatewayArgs(
+        settings=settings,
+        image_config=assembly.image_config,
+        labels=assembly.labels,
+        namespace_resources=assembly.namespaces,
+        tenant=tenant,
+        secret_values="airlock:gateway" in assembly.loaded.secret_keys,
+    )
+
+
+def compose(assembly: Assembly, settings: GatewaySettings) -> Composed:
     component = Gateway(
         f"{assembly.name}-gateway",
-        GatewayArgs(
-            settings=settings,
-            image_config=assembly.image_config,
-            labels=assembly.labels,
-            namespace_resources=assembly.namespaces,
-            tenant=tenant,
-            secret_values="airlock:gateway" in assembly.loaded.secret_keys,
-        ),
+        gateway_args(assembly, settings),
         opts=pulumi.ResourceOptions(parent=assembly.parent),
     )
     export = pulumi.Output.from_input(

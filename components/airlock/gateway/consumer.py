@@ -35,6 +35,11 @@ class GatewayConsumer(Consumer[GatewaySettings]):
     catalog = CATALOG
     component: ClassVar[str] = "airlock.gateway.compose:compose"
 
+    def used_namespaces(self, settings: GatewaySettings) -> list[str]:
+        if settings.tenant is not None:
+            return []  # inside the tenant: the Gateway component creates them there
+        return sorted({settings.namespace, *settings.gateway_namespaces()})
+
     def requests(self, settings: GatewaySettings, facts: StackFacts) -> list[ImageRequest]:
         if settings.tenant is not None and tenant_host_namespace(settings, facts) is None:
             return []  # reported by problems(): the tenant is not declared

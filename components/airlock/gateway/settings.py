@@ -91,7 +91,11 @@ class CrdSettings(StrictModel):
     created it, so every second ``pulumi up`` would delete it. ``none``: the cluster already has
     them (another installation, a managed Gateway API)."""
 
-    install: Literal["separate", "chart", "none"] = "separate"
+    install: Literal["separate", "chart", "none"] = Field(
+        "separate",
+        description="separate: the gateway-crds-helm chart; chart: the CRDs of gateway-helm; "
+        "none: installed by someone else.",
+    )
     channel: Literal["experimental", "standard"] = Field(
         "experimental",
         description="Gateway API channel (separate only). experimental is what the chart's own "
@@ -124,7 +128,7 @@ class ProxySettings(StrictModel):
         description="How it merges with the less specific EnvoyProxy settings (EnvoyGateway "
         "default < GatewayClass < Gateway). Unset upstream means Replace.",
     )
-    workload: Literal["Deployment", "DaemonSet"] = "Deployment"
+    workload: Literal["Deployment", "DaemonSet"] = Field("Deployment", description="How the proxies run.")
     replicas: int | None = Field(None, ge=1, description="envoyDeployment.replicas.")
     service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] | None = Field(
         None, description="envoyService.type (Envoy Gateway's default: LoadBalancer)."
@@ -145,9 +149,14 @@ class ProxySettings(StrictModel):
 class ClassSettings(StrictModel):
     """A GatewayClass of this Envoy Gateway, with the EnvoyProxy it references."""
 
-    name: str
-    description: str | None = Field(None, max_length=64)
-    proxy: ProxySettings = Field(default_factory=ProxySettings)
+    name: str = Field(description="GatewayClass name (cluster-scoped).")
+    description: str | None = Field(
+        None, max_length=64, description="GatewayClass spec.description (at most 64 characters)."
+    )
+    proxy: ProxySettings = Field(
+        default_factory=ProxySettings,
+        description="The EnvoyProxy of this class's proxies (image, replicas, service).",
+    )
 
     @field_validator("name")
     @classmethod
@@ -159,10 +168,12 @@ class ListenerSettings(StrictModel):
     """A Gateway listener. HTTPS terminates TLS with certificates from Secrets in the Gateway's
     namespace (``certificateRefs``)."""
 
-    name: str
-    protocol: Literal["HTTP", "HTTPS"]
-    port: int = Field(ge=1, le=65535)
-    hostname: str | None = None
+    name: str = Field(description="Listener name, unique in its Gateway.")
+    protocol: Literal["HTTP", "HTTPS"] = Field(
+        description="Listener protocol; HTTPS terminates TLS with certificateRefs."
+    )
+    port: int = Field(ge=1, le=65535, description="Listener port.")
+    hostname: str | None = Field(None, description="Hostname the listener matches; any if unset.")
     certificate_refs: tuple[str, ...] = Field((), description="Secret names (kubernetes.io/tls) for HTTPS.")
     allowed_routes: Literal["Same", "All", "Selector"] = Field(
         "Same", description="Namespaces whose routes may attach (allowedRoutes.namespaces.from)."
@@ -223,10 +234,10 @@ class ListenerSettings(StrictModel):
 class GatewayItem(StrictModel):
     """A Gateway (``gateway.networking.k8s.io/v1``) of one of the declared classes."""
 
-    name: str
-    namespace: str
-    gateway_class_name: str
-    listeners: tuple[ListenerSettings, ...]
+    name: str = Field(description="Gateway name.")
+    namespace: str = Field(description="The Gateway's namespace (declared in namespaces).")
+    gateway_class_name: str = Field(description="The GatewayClass (one of classes) the Gateway uses.")
+    listeners: tuple[ListenerSettings, ...] = Field(description="The Gateway's listeners (at least one).")
     proxy: ProxySettings | None = Field(
         None, description="An EnvoyProxy for this Gateway only (spec.infrastructure.parametersRef)."
     )
@@ -278,15 +289,22 @@ class RateLimitSettings(StrictModel):
 class GatewaySettings(StrictModel):
     """``airlock:gateway``: one Envoy Gateway installation, its classes and Gateways."""
 
-    chart: GatewayChart = Field(default_factory=GatewayChart)
+    chart: GatewayChart = Field(
+        default_factory=GatewayChart,
+        description="The gateway-helm (and gateway-crds-helm) chart source and version.",
+    )
     namespace: str = Field("envoy-gateway-system", description="The controller namespace.")
     release_name: str = Field("eg", description="Helm release name (object name prefixes).")
-    crds: CrdSettings = Field(default_factory=CrdSettings)
+    crds: CrdSettings = Field(
+        default_factory=CrdSettings, description="Where the Gateway API and Envoy Gateway CRDs come from."
+    )
     deploy_type: Literal["ControllerNamespace", "GatewayNamespace"] = Field(
         "ControllerNamespace",
         description="Where proxy pods run: the controller namespace, or each Gateway's namespace.",
     )
-    rate_limit: RateLimitSettings | None = None
+    rate_limit: RateLimitSettings | None = Field(
+        None, description="Global rate limiting (deploys the ratelimit service); none by default."
+    )
     topology_injector: bool = Field(
         False,
         description="The proxy topology-injector webhook (zone labels on proxy pods). Its "
@@ -294,8 +312,10 @@ class GatewaySettings(StrictModel):
         "airlock creates it when true.",
     )
     tenant: str | None = Field(None, description="Deploy inside this vcluster tenant (its provider).")
-    classes: tuple[ClassSettings, ...]
-    gateways: tuple[GatewayItem, ...] = ()
+    classes: tuple[ClassSettings, ...] = Field(
+        description="The GatewayClasses this installation controls (at least one)."
+    )
+    gateways: tuple[GatewayItem, ...] = Field((), description="Gateways to create.")
     values: dict[str, Any] = Field(
         default_factory=dict, description="gateway-helm values merged last (escape hatch)."
     )

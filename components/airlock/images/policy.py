@@ -353,7 +353,10 @@ class ImagePolicy(StrictModel):
         default_factory=dict, description="Per-image overrides by logical name."
     )
     pin: PinMode = Field("preferred", description="required: every image needs a digest (lockfile).")
-    tags: TagRules = Field(default_factory=TagRules)
+    tags: TagRules = Field(
+        default_factory=TagRules,
+        description="Which tags count as mutable (pinned by digest) and which are allowed.",
+    )
     pull_policy: PullPolicy = Field("IfNotPresent", description="Pull policy of images without a digest.")
     registries: dict[str, RegistryTrust] = Field(
         default_factory=dict, description="Trust per registry host[:port]."

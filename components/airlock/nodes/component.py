@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..image_config import adopt
 from ..resources import MANAGED_BY, claim_objects, cluster_of
 from .containerd import basic_auth, hosts_tree, login_paths
 from .images import SYNC
@@ -34,7 +35,7 @@ from .settings import NodesSettings
 from .spec import TYPE_TOKEN, TreeData, daemon_set, metadata, object_keys, tree_data, volume_sources
 
 if TYPE_CHECKING:
-    from ..image_config import ImageConfig, RegistryLoginInput
+    from ..image_config import ImageConfig, PendingImageConfig, RegistryLoginInput
 
 __all__ = ["NodeRegistryConfig", "NodeRegistryConfigArgs"]
 
@@ -44,8 +45,9 @@ class NodeRegistryConfigArgs:
     settings: NodesSettings
     plan: NodePlan
     """``nodes.plan.node_plan`` of the policy the images were resolved with."""
-    image_config: ImageConfig
-    """Resolves ``nodes/sync`` (``nodes.images.image_requests``) and holds the namespace's pull secret."""
+    image_config: ImageConfig | PendingImageConfig
+    """Resolves ``nodes/sync`` (``nodes.images.image_requests``) and holds the namespace's pull
+    secret; a pending one is registered as this component's child."""
     cas: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """CA PEM per registry host the plan names in ``ca_sources`` (policy CAs and, for an
     in-cluster registry, its CA output)."""
@@ -91,6 +93,7 @@ class NodeRegistryConfig(pulumi.ComponentResource):
         pull_secrets = args.image_config.pull_secret_names(settings.namespace)
         claim_objects(f"{TYPE_TOKEN} {name}", object_keys(settings, bool(private)), cluster_of(opts))
         super().__init__(TYPE_TOKEN, name, None, opts)
+        adopt(args.image_config, self)
 
         def render(pems: Mapping[str, str], auths: Mapping[str, str] | None = None) -> dict[str, str]:
             return {} if settings.uninstall else hosts_tree(plan, pems, auths)

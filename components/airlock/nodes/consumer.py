@@ -112,6 +112,9 @@ class NodesConsumer(Consumer[NodesSettings]):
     catalog = CATALOG
     component: ClassVar[str] = "airlock.nodes.compose:compose"
 
+    def used_namespaces(self, settings: NodesSettings) -> list[str]:
+        return [settings.daemon_set.namespace] if settings.daemon_set.enabled else []
+
     def requests(self, settings: NodesSettings, facts: StackFacts) -> list[ImageRequest]:
         if not settings.daemon_set.enabled:
             return []

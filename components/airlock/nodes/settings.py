@@ -38,9 +38,9 @@ Upstream = Literal["forbidden", "fallback"]
 class NodeResources(StrictModel):
     """The DaemonSet container's requests and limits (it copies a few files, then sleeps)."""
 
-    cpu_request: str = "10m"
-    memory_request: str = "16Mi"
-    memory_limit: str = "32Mi"
+    cpu_request: str = Field("10m", description="CPU request (a Kubernetes quantity).")
+    memory_request: str = Field("16Mi", description="Memory request (a Kubernetes quantity).")
+    memory_limit: str = Field("32Mi", description="Memory limit (a Kubernetes quantity).")
 
     @field_validator("cpu_request", "memory_request", "memory_limit")
     @classmethod
@@ -68,7 +68,9 @@ class DaemonSetSettings(StrictModel):
         False,
         description="Remove every file the DaemonSet wrote (deploy once with this, then disable it).",
     )
-    resources: NodeResources = Field(default_factory=NodeResources)
+    resources: NodeResources = Field(
+        default_factory=NodeResources, description="The DaemonSet container's requests and limits."
+    )
 
     @field_validator("namespace")
     @classmethod
@@ -129,8 +131,14 @@ class NodesSettings(StrictModel):
     exclude: tuple[str, ...] = Field(
         (), description="Mirror rule sources (images.mirrors[].source) not written to the nodes."
     )
-    daemon_set: DaemonSetSettings = Field(default_factory=DaemonSetSettings)
-    kind: KindSettings = Field(default_factory=KindSettings)
+    daemon_set: DaemonSetSettings = Field(
+        default_factory=DaemonSetSettings,
+        description="The NodeRegistryConfig DaemonSet writing the runtime configuration on every node.",
+    )
+    kind: KindSettings = Field(
+        default_factory=KindSettings,
+        description="The kind cluster config 'airlock nodes render --runtime kind' writes.",
+    )
 
     @field_validator("exclude")
     @classmethod

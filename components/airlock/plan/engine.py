@@ -20,7 +20,7 @@ import logging
 import os
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ __all__ = [
     "RecordedResource",
     "Recording",
     "computed_placeholder",
+    "record",
     "record_program",
 ]
 
@@ -260,14 +261,41 @@ def record_program(
     root = Path(project_dir).resolve()
     files = read_stack_files(root, stack)
     program = _program(root, files.main)
-    raw = dict(files.config if config is None else config)
-    secrets = set(files.secret_keys if secret_keys is None else secret_keys)
-    recording = Recording(project=files.project, stack=stack)
+
+    def run() -> None:
+        runpy.run_path(str(program), run_name="__main__")  # its globals are not a result
+
+    with _working_directory(root), _program_path(program.parent):
+        return record(
+            run,
+            project=files.project,
+            stack=stack,
+            config=dict(files.config if config is None else config),
+            secret_keys=set(files.secret_keys if secret_keys is None else secret_keys),
+            stack_references=stack_references,
+            preview=preview,
+        )
+
+
+def record(
+    program: Callable[[], Any],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: set[str] | frozenset[str] | None = None,
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = True,
+) -> Recording:
+    """Run ``program`` (registering resources, as a Pulumi program or a provider's Construct
+    does) under the recording engine and return everything it registered. A coroutine
+    ``program`` returns is awaited on the engine's loop."""
+    recording = Recording(project=project, stack=stack)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(raw, sorted(secrets))
+    pulumi.runtime.set_all_config(dict(config or {}), sorted(secret_keys or ()))
     mocks = _PlanMocks(stack_references)
     monitor = _RecordingMonitor(recording, mocks)
     logger = logging.getLogger(f"airlock.plan.{stack}")
@@ -275,19 +303,15 @@ def record_program(
     handler = _WarningCollector(recording)
     logger.addHandler(handler)
     pulumi.runtime.set_mocks(
-        mocks, project=files.project, stack=stack, preview=preview, monitor=monitor, logger=logger
+        mocks, project=project, stack=stack, preview=preview, monitor=monitor, logger=logger
     )
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def run() -> None:
-        runpy.run_path(str(program), run_name="__main__")
+    def run() -> Any:
+        return program()
 
     try:
-        with (
-            _working_directory(root),
-            _program_path(program.parent),
-            contextlib.redirect_stdout(io.StringIO()),
-        ):
+        with contextlib.redirect_stdout(io.StringIO()):
             try:
                 run()
             except pulumi.RunError as error:

@@ -32,6 +32,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
+from ..image_config import PendingImageConfig, adopt
 from ..images.dockerconfig import RegistryCredential, render_dockerconfigjson
 from ..images.policy import ImagePolicy, ResolvedImage, resolve
 from ..resources import MANAGED_BY, as_secret, claim_objects, cluster_of
@@ -58,7 +59,8 @@ class PrivateRegistryArgs:
     """Validated ``airlock:registry`` settings."""
     images: ImageSource | None = None
     """Resolves ``registry/registry`` (and the pull secrets of its namespace); None: the
-    catalog's upstream image, unpinned."""
+    catalog's upstream image, unpinned. A pending ImageConfig (the component used on its own)
+    is registered as this component's child."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Extra labels on every object."""
     namespace_resource: pulumi.Resource | None = None
@@ -80,6 +82,7 @@ def _own_image(args: PrivateRegistryArgs) -> tuple[ResolvedImage | None, list[st
 
 
 class PrivateRegistry(pulumi.ComponentResource):
+    # Class-level annotations are the outputs (a component package's schema reads them).
     endpoint: pulumi.Output[str]
     ca_bundle: pulumi.Output[str] | None
     """PEM CA bundle clients trust; None when the registry needs none (docker mode, public CA)."""
@@ -97,6 +100,8 @@ class PrivateRegistry(pulumi.ComponentResource):
         image, pull_secrets = _own_image(args)
         claim_objects(f"{TYPE_TOKEN} {name}", spec.object_keys(settings), cluster_of(opts))
         super().__init__(TYPE_TOKEN, name, None, opts)
+        if isinstance(args.images, PendingImageConfig):
+            adopt(args.images, self)
         self._name = name
         self._settings = settings
         self._labels = {**MANAGED_BY, **spec.PART_OF, **args.labels}

@@ -10,7 +10,7 @@ from ..image_config import RegistryLoginInput
 from .component import PrivateRegistry, PrivateRegistryArgs
 from .settings import RegistrySettings
 
-__all__ = ["compose", "summary"]
+__all__ = ["compose", "registry_args", "summary"]
 
 
 def summary(registry: PrivateRegistry, settings: RegistrySettings) -> pulumi.Output[dict[str, object]]:
@@ -26,16 +26,22 @@ def summary(registry: PrivateRegistry, settings: RegistrySettings) -> pulumi.Out
     ).apply(lambda values: dict(values))
 
 
-def compose(assembly: Assembly, settings: RegistrySettings) -> Composed:
+def registry_args(assembly: Assembly, settings: RegistrySettings) -> PrivateRegistryArgs:
+    """The component arguments (Platform, and the component package's PrivateRegistry, which
+    passes its own pending ImageConfig as ``images``)."""
     namespace = settings.namespace if settings.mode == "in-cluster" else None
+    return PrivateRegistryArgs(
+        settings=settings,
+        images=assembly.image_config or assembly.loaded.table,
+        labels=assembly.labels,
+        namespace_resource=assembly.namespaces.get(namespace) if namespace else None,
+    )
+
+
+def compose(assembly: Assembly, settings: RegistrySettings) -> Composed:
     registry = PrivateRegistry(
         f"{assembly.name}-registry",
-        PrivateRegistryArgs(
-            settings=settings,
-            images=assembly.loaded.table,
-            labels=assembly.labels,
-            namespace_resource=assembly.namespaces.get(namespace) if namespace else None,
-        ),
+        registry_args(assembly, settings),
         opts=pulumi.ResourceOptions(parent=assembly.parent),
     )
     exports: dict[str, object] = {
@@ -47,4 +53,9 @@ def compose(assembly: Assembly, settings: RegistrySettings) -> Composed:
     if registry.password is not None and registry.username is not None:
         login = RegistryLoginInput(username=registry.username, password=registry.password)
         logins = {host: login for host in sorted(settings.login_hosts())}
-    return Composed({"registry": registry}, exports, logins)
+    return Composed(
+        {"registry": registry},
+        exports,
+        logins,
+        secret_exports=frozenset({"registryPassword", "registryPullSecretPayload"}),
+    )

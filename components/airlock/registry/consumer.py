@@ -23,6 +23,9 @@ class RegistryConsumer(Consumer[RegistrySettings]):
     component: ClassVar[str] = "airlock.registry.compose:compose"
     provides_logins: ClassVar[bool] = True
 
+    def used_namespaces(self, settings: RegistrySettings) -> list[str]:
+        return [settings.namespace] if settings.mode == "in-cluster" else []
+
     def requests(self, settings: RegistrySettings, facts: StackFacts) -> list[ImageRequest]:
         return image_requests(settings)
 

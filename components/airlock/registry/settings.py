@@ -121,7 +121,9 @@ class CacheSpec(StrictModel):
 
 
 class StorageSpec(StrictModel):
-    type: Literal["filesystem", "s3"] = "filesystem"
+    type: Literal["filesystem", "s3"] = Field(
+        "filesystem", description="filesystem: a PersistentVolumeClaim; s3: an S3-compatible bucket."
+    )
     size: str = Field("20Gi", description="PVC size (filesystem).")
     storage_class: str | None = Field(None, description="PVC storage class; the cluster default if unset.")
     bucket: str | None = Field(None, description="S3 bucket.")
@@ -167,7 +169,7 @@ class TlsSpec(StrictModel):
 
 
 class NetworkPolicySpec(StrictModel):
-    enabled: bool = False
+    enabled: bool = Field(False, description="Create the NetworkPolicy.")
     allow_namespaces: tuple[str, ...] = Field((), description="Namespaces whose pods may connect.")
     allow_cidrs: tuple[str, ...] = Field(
         (), description="Address ranges that may connect; nodes pull from node IPs, so list them."
@@ -191,10 +193,10 @@ class NetworkPolicySpec(StrictModel):
 
 
 class ResourcesSpec(StrictModel):
-    cpu_request: str = "100m"
-    memory_request: str = "128Mi"
-    memory_limit: str = "512Mi"
-    cpu_limit: str | None = None
+    cpu_request: str = Field("100m", description="CPU request (a Kubernetes quantity).")
+    memory_request: str = Field("128Mi", description="Memory request (a Kubernetes quantity).")
+    memory_limit: str = Field("512Mi", description="Memory limit (a Kubernetes quantity).")
+    cpu_limit: str | None = Field(None, description="CPU limit (a Kubernetes quantity); none by default.")
 
     @field_validator("cpu_request", "memory_request", "memory_limit", "cpu_limit")
     @classmethod
@@ -223,19 +225,34 @@ _MODE_FIELDS: dict[str, tuple[str, ...]] = {
 class RegistrySettings(StrictModel):
     """``airlock:registry``: the platform's own registry."""
 
-    mode: Literal["in-cluster", "docker", "external"]
+    mode: Literal["in-cluster", "docker", "external"] = Field(
+        description="in-cluster: a registry Deployment in the cluster; docker: a local registry "
+        "container (kind); external: an existing registry (Harbor, ECR...)."
+    )
     # in-cluster
     namespace: str = Field("airlock-system", description="in-cluster: namespace of the registry pods.")
     name: str = Field("registry", description="in-cluster: name of the hosted instance's objects.")
     host: str | None = Field(None, description="in-cluster: DNS name clients and nodes use.")
     port: int = Field(443, ge=1, le=65535, description="in-cluster: port clients use (Service port).")
-    service_type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "LoadBalancer"
+    service_type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = Field(
+        "LoadBalancer", description="Service type of the in-cluster registry."
+    )
     caches: tuple[CacheSpec, ...] = Field((), description="in-cluster: pull-through caches.")
-    storage: StorageSpec = Field(default_factory=StorageSpec)
-    tls: TlsSpec = Field(default_factory=TlsSpec)
+    storage: StorageSpec = Field(
+        default_factory=StorageSpec, description="Where the in-cluster registry keeps its blobs."
+    )
+    tls: TlsSpec = Field(
+        default_factory=TlsSpec,
+        description="The registry's serving certificate: generated (with its own CA) or provided.",
+    )
     username: str = Field("airlock", description="Login of the registry (in-cluster: htpasswd user).")
-    network_policy: NetworkPolicySpec = Field(default_factory=NetworkPolicySpec)
-    resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    network_policy: NetworkPolicySpec = Field(
+        default_factory=NetworkPolicySpec,
+        description="A NetworkPolicy admitting only the namespaces that pull from the registry.",
+    )
+    resources: ResourcesSpec = Field(
+        default_factory=ResourcesSpec, description="The registry container's requests and limits."
+    )
     # docker
     host_port: int = Field(5001, ge=1, le=65535, description="docker: port on 127.0.0.1.")
     container_name: str = Field("kind-registry", description="docker: container name (kind's convention).")

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..image_config import adopt
 from ..resources import as_secret, claim_objects, cluster_of, helm_chart
 from ..secrets import secret_paths
 from .images import BACKGROUND_PROXY, own_images
@@ -38,7 +39,7 @@ from .settings import TenantSettings, VClusterChart
 from .spec import TYPE_TOKEN, connect_commands, object_keys, tenant_values, translate_map
 
 if TYPE_CHECKING:
-    from ..image_config import ImageConfig
+    from ..image_config import ImageConfig, PendingImageConfig
 
 __all__ = ["VirtualCluster", "VirtualClusterArgs"]
 
@@ -47,9 +48,10 @@ __all__ = ["VirtualCluster", "VirtualClusterArgs"]
 class VirtualClusterArgs:
     tenant: TenantSettings
     """Validated tenant settings."""
-    image_config: ImageConfig
+    image_config: ImageConfig | PendingImageConfig
     """Resolves the tenant's images and holds the pull secret of its host namespace; it must
-    have requested them (``vcluster.images.image_requests``)."""
+    have requested them (``vcluster.images.image_requests``). A pending one (the component
+    used on its own) is registered as this component's child."""
     chart: VClusterChart = field(default_factory=VClusterChart)
     """Chart repository (or OCI mirror) and pinned version."""
     translate: tuple[str, ...] | None = None
@@ -65,14 +67,11 @@ class VirtualClusterArgs:
 
 
 class VirtualCluster(pulumi.ComponentResource):
+    # Class-level annotations are the outputs (a component package's schema reads them); the
+    # plain attributes (provider, values, namespace, tenant_name) are annotated in __init__.
     kubeconfig: pulumi.Output[str]
-    provider: k8s.Provider
     background_proxy_image: pulumi.Output[str]
     connect_command: pulumi.Output[dict[str, str]]
-    values: dict[str, Any]
-    namespace: str
-    """The tenant's host namespace (its synced pods run and pull there)."""
-    tenant_name: str
 
     def __init__(
         self, name: str, args: VirtualClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -85,17 +84,20 @@ class VirtualCluster(pulumi.ComponentResource):
         if translate is None:
             translate = tuple(image for image in images.names_in(namespace) if image not in own)
         resolved.update({image: images.resolved(image, namespace) for image in translate})
-        self.values, warnings = tenant_values(
+        chart_values, warnings = tenant_values(
             tenant,
             resolved,
             images.pull_secret_names(namespace),
             translate_map(resolved[image] for image in translate),
         )
+        self.values: dict[str, Any] = chart_values
         proxy = str(images.resolved(BACKGROUND_PROXY, None).final)
         claim_objects(f"{TYPE_TOKEN} {name}", object_keys(tenant), cluster_of(opts))
         super().__init__(TYPE_TOKEN, name, None, opts)
-        self.namespace = namespace
-        self.tenant_name = tenant.name
+        self.namespace: str = namespace
+        """The tenant's host namespace (its synced pods run and pull there)."""
+        self.tenant_name: str = tenant.name
+        images = adopt(images, self)
         for warning in warnings:
             pulumi.log.warn(warning, self)
         depends = [args.namespace_resource, images.secret_for(namespace)]
@@ -121,7 +123,7 @@ class VirtualCluster(pulumi.ComponentResource):
         self.kubeconfig = as_secret(
             secret.data.apply(lambda data: base64.b64decode((data or {}).get("config", "")).decode())
         )
-        self.provider = k8s.Provider(
+        self.provider: k8s.Provider = k8s.Provider(
             f"{name}-provider", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
         )
         self.background_proxy_image = pulumi.Output.from_input(proxy)

@@ -8,24 +8,28 @@ import pulumi
 
 from ..assembly import Assembly, Composed
 from .component import VirtualCluster, VirtualClusterArgs
-from .settings import VClusterSettings
+from .settings import TenantSettings, VClusterSettings
 
-__all__ = ["compose"]
+__all__ = ["compose", "tenant_args"]
+
+
+def tenant_args(assembly: Assembly, settings: VClusterSettings, tenant: TenantSettings) -> VirtualClusterArgs:
+    """One tenant's component arguments (Platform, and the component package's VirtualCluster)."""
+    assert assembly.image_config is not None
+    return VirtualClusterArgs(
+        tenant=tenant,
+        image_config=assembly.image_config,
+        chart=settings.chart,
+        namespace_resource=assembly.namespaces.get(tenant.host_namespace),
+        secret_values="airlock:vcluster" in assembly.loaded.secret_keys,
+    )
 
 
 def compose(assembly: Assembly, settings: VClusterSettings) -> Composed:
-    assert assembly.image_config is not None
-    secret_values = "airlock:vcluster" in assembly.loaded.secret_keys
     tenants = {
         tenant.name: VirtualCluster(
             f"{assembly.name}-vcluster-{tenant.name}",
-            VirtualClusterArgs(
-                tenant=tenant,
-                image_config=assembly.image_config,
-                chart=settings.chart,
-                namespace_resource=assembly.namespaces.get(tenant.host_namespace),
-                secret_values=secret_values,
-            ),
+            tenant_args(assembly, settings, tenant),
             opts=pulumi.ResourceOptions(parent=assembly.parent),
         )
         for tenant in settings.tenants
@@ -43,4 +47,8 @@ def compose(assembly: Assembly, settings: VClusterSettings) -> Composed:
         }
     )
     kubeconfigs = pulumi.Output.secret({name: cluster.kubeconfig for name, cluster in tenants.items()})
-    return Composed(dict(tenants), {"tenants": summary, "tenantKubeconfigs": kubeconfigs})
+    return Composed(
+        dict(tenants),
+        {"tenants": summary, "tenantKubeconfigs": kubeconfigs},
+        secret_exports=frozenset({"tenantKubeconfigs"}),
+    )

@@ -57,8 +57,10 @@ TO_HOST_KEYS = (
 
 
 class LabelSelector(StrictModel):
-    match_labels: dict[str, str] = Field(default_factory=dict)
-    match_expressions: list[dict[str, Any]] = Field(default_factory=list)
+    match_labels: dict[str, str] = Field(default_factory=dict, description="Labels the objects must carry.")
+    match_expressions: list[dict[str, Any]] = Field(
+        default_factory=list, description="Kubernetes label selector requirements ({key, operator, values})."
+    )
 
     @field_validator("match_labels")
     @classmethod
@@ -69,14 +71,25 @@ class LabelSelector(StrictModel):
 class FromHostSyncer(StrictModel):
     """One ``sync.fromHost`` syncer; ``selector`` only where vcluster supports one."""
 
-    enabled: bool | Literal["auto"]
-    selector: LabelSelector | None = None
+    enabled: bool | Literal["auto"] = Field(
+        description="Enable the syncer ('auto' only for storageClasses and the CSI kinds)."
+    )
+    selector: LabelSelector | None = Field(
+        None,
+        description="Sync only host objects with these labels (storageClasses, ingressClasses, "
+        "gatewayClasses, priorityClasses, runtimeClasses).",
+    )
     mappings: dict[str, str] | None = Field(None, description="configMaps/secrets: byName mappings.")
 
 
 class SyncSettings(StrictModel):
-    from_host: dict[str, FromHostSyncer] = Field(default_factory=dict)
-    to_host: dict[str, bool] = Field(default_factory=dict)
+    from_host: dict[str, FromHostSyncer] = Field(
+        default_factory=dict,
+        description="sync.fromHost syncers by resource kind (storageClasses, configMaps...).",
+    )
+    to_host: dict[str, bool] = Field(
+        default_factory=dict, description="sync.toHost: resource kind -> enabled."
+    )
 
     @field_validator("from_host")
     @classmethod
@@ -123,7 +136,9 @@ class TenantSettings(StrictModel):
     resources: dict[str, dict[str, str]] | None = Field(
         None, description="controlPlane.statefulSet.resources."
     )
-    sync: SyncSettings = Field(default_factory=SyncSettings)
+    sync: SyncSettings = Field(
+        default_factory=SyncSettings, description="What vcluster syncs from and to the host cluster."
+    )
     translate_images: tuple[str, ...] = Field((), description="Extra images tenants run (source references).")
     server: str | None = Field(None, description="API server URL written into the exported kubeconfig.")
     values: dict[str, Any] = Field(
@@ -168,11 +183,14 @@ class VClusterChart(ChartSource):
 class VClusterSettings(StrictModel):
     """``airlock:vcluster``."""
 
-    chart: VClusterChart = Field(default_factory=VClusterChart)
+    chart: VClusterChart = Field(
+        default_factory=VClusterChart,
+        description="The vcluster chart: loft's repository or a mirror, pinned version.",
+    )
     kubernetes_version: str = Field(
         "v1.36.0", description="Tenant Kubernetes version (tag of ghcr.io/loft-sh/kubernetes)."
     )
-    tenants: tuple[TenantSettings, ...] = ()
+    tenants: tuple[TenantSettings, ...] = Field((), description="The virtual clusters, one per tenant.")
 
     @field_validator("kubernetes_version")
     @classmethod
