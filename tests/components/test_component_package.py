@@ -12,6 +12,7 @@ from typing import Any
 import esprima
 import pytest
 import yaml
+from pulumi.output import contains_unknowns
 from pulumi.runtime import rpc
 
 from airlock.images.lock import Lockfile
@@ -53,8 +54,12 @@ def test_every_component_is_in_the_schema_under_the_token_its_python_class_regis
     assert set(package_schema["resources"]) == tokens
     assert len(tokens) == 7
     for component in COMPONENTS:  # each is the Python component (the Construct tests show the token)
-        assert component.__mro__[1].__name__ == component.__name__
-        assert component.__mro__[1].__module__ != component.__module__
+        python = component.__mro__[1]
+        assert python.__name__ == component.__name__ and python.__module__ != component.__module__
+        # the schema's outputs are the Python component's own, each declared again with a description
+        declared = {name for name in python.__annotations__ if not name.startswith("_")}
+        extra = {"stack_outputs", "secret_stack_outputs"} if component.__name__ == "Platform" else set()
+        assert set(component.__annotations__) == declared | extra, component.__name__
 
 
 def _walk_descriptions(node: Any, where: str, missing: list[str]) -> None:
@@ -92,6 +97,18 @@ def test_counts_of_inputs_and_outputs(package_schema: dict[str, Any]) -> None:
         "Platform": (12, 6),
     }
     assert package_schema["resources"]["airlock:index:VirtualCluster"]["requiredInputs"] == ["tenant"]
+    secret = {
+        f"{token.split(':')[-1]}.{name}"
+        for token, spec in package_schema["resources"].items()
+        for name, prop in spec["properties"].items()
+        if prop.get("secret")
+    }
+    assert secret == {
+        "PrivateRegistry.password",
+        "PrivateRegistry.pullSecretPayload",
+        "VirtualCluster.kubeconfig",
+        "Platform.secretStackOutputs",
+    }
 
 
 def test_the_plugin_folder_runs_this_provider() -> None:
@@ -259,7 +276,7 @@ def test_construct_virtual_cluster_owns_its_image_config_and_every_image_follows
                     "packages": [{"kind": "Provider", "name": "p", "package": "xpkg.crossplane.io/p"}]
                 }
             },
-            {"settings.packages[0].package": ""},
+            {"settings.packages[0].package": "a package needs a tag or a digest"},
         ),
         (
             "PrivateRegistry",
@@ -279,6 +296,50 @@ def test_construct_virtual_cluster_owns_its_image_config_and_every_image_follows
             {"images": {"policy": {"registry": {"to": Unknown()}}}},
             {"images.policy.registry.to": "is not known yet"},
         ),
+        (
+            "Platform",
+            {"vcluster": Unknown(), "images": Unknown()},
+            {"vcluster": "is not known yet", "images": "is not known yet"},
+        ),
+        (
+            "ImageConfig",
+            {
+                "images": {"policy": {"registy": {"to": "registry.example.com"}}},
+                "workloadImages": {"apps/web": {"image": "nginx:1.27", "namespace": "apps", "tag": "1"}},
+                "bogus": True,
+            },
+            {
+                "bogus": "is not a property here",
+                "images.policy.registy": "the properties are: mirrors, overrides, pin, pullPolicy",
+                'workloadImages["apps/web"].tag': "the properties are: image, namespace",
+            },
+        ),
+        (
+            "ImageConfig",
+            {
+                "images": {
+                    "policy": POLICY,
+                    "registryCredentials": {
+                        "registry.example.com": {"username": "robot", "password": "hunter2-secret"}
+                    },
+                },
+                "workloadImages": {"apps/web": {"image": "nginx:1.27", "namespace": "apps"}},
+            },
+            {"images.registryCredentials": "holds passwords but is not a secret; pass it as a secret"},
+        ),
+        (
+            "ImageConfig",
+            {"workloadImages": {"apps/web": {"image": "nginx:1.27"}, "my_jobs/x": {"image": "y:1"}}},
+            {
+                'workloadImages["apps/web"].namespace': "is required",
+                'workloadImages["my_jobs/x"].namespace': "is required",  # a key as the caller wrote it
+            },
+        ),
+        (
+            "Platform",
+            {"namespaces": {"apps": {}}, "crossplane": {"namespace": "xp"}},
+            {"crossplane.namespace": "add it: namespaces.xp: {}"},
+        ),
     ],
 )
 def test_bad_inputs_return_field_named_errors_and_register_nothing(
@@ -292,7 +353,10 @@ def test_bad_inputs_return_field_named_errors_and_register_nothing(
     for path, words in expected.items():
         assert path in reported, (path, reported)
         assert words in reported[path], (path, reported[path])
-    assert "hunter2-secret" not in str(result.error) + json.dumps(result.error.errors)
+    assert result.status_errors == reported  # what the engine gets: INVALID_ARGUMENT per property
+    text = str(result.error) + json.dumps(result.error.errors)
+    assert "hunter2-secret" not in text
+    assert "airlock:" not in text and "pulumi config set" not in text  # the caller's terms
     assert result.recording.resources == []
 
 
@@ -311,7 +375,10 @@ def test_a_registry_password_unknown_in_a_preview_stays_an_output() -> None:
     )
     assert result.error is None
     (secret,) = _by_type(result, "kubernetes:core/v1:Secret")
-    assert "airlock-deferred-secret" not in json.dumps(secret.inputs, default=str)
+    payload = rpc.unwrap_rpc_secret(secret.inputs["stringData"])
+    assert rpc.is_rpc_secret(secret.inputs["stringData"])
+    assert contains_unknowns(payload)  # computed at deploy from the password, not a placeholder
+    assert result.state["pullSecrets"] == {"apps": "airlock-pull"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
@@ -338,7 +405,7 @@ def test_platform_through_construct_registers_what_the_python_stack_registers(st
     assert sorted(package) == sorted(python)
     assert [key for key in python if python[key].inputs != package[key].inputs] == []
     assert result.state["stackOutputs"]["environment"] == stack
-    assert set(result.secret_outputs) >= {"secretStackOutputs"}
+    assert result.secret_outputs == {"secretStackOutputs"}
 
 
 # -- the examples use only what the schema has ---------------------------------------------
@@ -601,3 +668,46 @@ def test_each_room_constructs_on_its_own_with_its_image_config_as_a_child(
         assert result.state[key] == value
     if component == "PrivateRegistry":
         assert {"password", "pullSecretPayload"} <= result.secret_outputs
+
+
+def test_secrets_nested_anywhere_reach_the_component_and_stay_secret() -> None:
+    """``config.requireSecretObject`` for the whole policy, a login as one secret object: the
+    engine sends them as output values inside plain objects; nothing is lost to the SDK's
+    name mapping (which would map an object-valued Output to an empty object)."""
+    inputs = {
+        "images": {
+            "policy": Secret(POLICY),
+            "registryCredentials": {
+                "registry.example.com": Secret({"username": "robot", "password": "s3cret-pw"})
+            },
+        },
+        "workloadImages": {"apps/web": {"image": "nginx:1.27", "namespace": "apps"}},
+    }
+    result = construct(
+        "ImageConfig",
+        "app-images",
+        inputs,
+        depends_on=("urn:pulumi:dev::consumer::kubernetes:core/v1:Namespace::apps",),
+    )
+    assert result.error is None, result.error
+    assert result.state["imageMap"]["apps/web"]["apps"] == "registry.example.com/docker.io/library/nginx:1.27"
+    (secret,) = _by_type(result, "kubernetes:core/v1:Secret")
+    auth = _secret_payload(secret)["auths"]["registry.example.com"]["auth"]
+    assert base64.b64decode(auth).decode() == "robot:s3cret-pw"
+    assert rpc.is_rpc_secret(secret.inputs["stringData"])
+    (component,) = _by_type(result, "airlock:index:ImageConfig")
+    assert (
+        "urn:pulumi:dev::consumer::kubernetes:core/v1:Namespace::apps" in component.dependencies
+    )  # dependsOn
+
+
+def test_schema_marks_credentials_secret_so_generated_sdks_send_them_as_secrets(
+    package_schema: dict[str, Any],
+) -> None:
+    secret_inputs = {
+        f"{token.split(':')[-1]}.{name}"
+        for token, definition in package_schema["types"].items()
+        for name, prop in definition.get("properties", {}).items()
+        if prop.get("secret")
+    }
+    assert secret_inputs == {"RegistryLogin.password", "RegistrySettings.password", "CacheSpec.password"}

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.errors import InputPropertiesError, InputPropertyError
 from pulumi.provider.server import ProviderServicer
-from pulumi.runtime import rpc
+from pulumi.runtime import proto, rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.proto import errors_pb2, status_pb2
 from pulumi.runtime.proto.resource_pb2 import RESOURCE_MONITOR_FEATURE_OUTPUT_VALUES as OUTPUT_VALUES
 
 from airlock.package.provider import AirlockProvider
@@ -67,6 +69,28 @@ class Constructed:
     """Output names whose value travelled as a secret."""
     error: BaseException | None = None
     """What Construct raised (an InputPropertiesError for bad inputs)."""
+    status_errors: dict[str, str] = field(default_factory=dict)
+    """The property errors of the gRPC status the provider server answers such an error with."""
+    options: pulumi.ResourceOptions | None = None
+
+
+def _status_errors(
+    servicer: ProviderServicer, error: InputPropertiesError | InputPropertyError
+) -> dict[str, str]:
+    """The servicer's INVALID_ARGUMENT status for ``error``, read back: property -> reason."""
+    if isinstance(error, InputPropertiesError):
+        status = servicer.create_grpc_invalid_properties_status(error.message, error.errors)
+    else:
+        status = servicer.create_grpc_invalid_properties_status(
+            "", [{"property_path": error.property_path, "reason": error.reason}]
+        )
+    details = status_pb2.Status.FromString(dict(status.trailing_metadata)["grpc-status-details-bin"])
+    found: dict[str, str] = {}
+    for detail in details.details:
+        errors = errors_pb2.InputPropertiesError()
+        detail.Unpack(errors)
+        found.update({item.property_path: item.reason for item in errors.errors})
+    return found
 
 
 def construct(
@@ -77,6 +101,7 @@ def construct(
     stack: str = "dev",
     preview: bool = False,
     output_values: bool = True,
+    depends_on: tuple[str, ...] = (),
 ) -> Constructed:
     """Construct ``airlock:index:<component>`` with ``inputs`` (camelCase, plain data; a
     :class:`Secret` where the caller's language would pass a secret, :class:`Unknown` for an
@@ -100,11 +125,19 @@ def construct(
         finally:
             if added:
                 features.discard(OUTPUT_VALUES)
-        received = await ProviderServicer._construct_inputs(struct, {})
+        request = proto.ConstructRequest(
+            type=f"airlock:index:{component}", name=name, inputs=struct, dependencies=list(depends_on)
+        )
+        # What ProviderServicer._construct does with a request, but the monitor and config reset.
+        received = await ProviderServicer._construct_inputs(request.inputs, request.inputDependencies)
+        options = ProviderServicer._construct_options(request)
+        result.options = options
         try:
-            constructed = provider.construct(
-                name, f"airlock:index:{component}", received, pulumi.ResourceOptions()
-            )
+            constructed = provider.construct(request.name, request.type, received, options)
+        except (InputPropertiesError, InputPropertyError) as error:
+            result.error = error
+            result.status_errors = _status_errors(servicer, error)
+            return
         except Exception as error:
             result.error = error
             return

@@ -130,8 +130,8 @@ class _Stack:
         for name, stack_key in (("pull_secret_name", "pullSecretName"), ("environment", "environment")):
             if images.get(name) is not None:
                 keys[stack_key] = images[name]
-        secret = {"registryCredentials"}
-        secret |= {_stack_key(path, key) for path in plain.secret}
+        secret = {_stack_key(path, key) for path in plain.secret}
+        secret |= {"registryCredentials"} if plain.deferred else set()
         self.loaded: LoadedConfig = inputs.load(
             keys,
             secret=secret,
@@ -211,7 +211,8 @@ class ImageConfig(_image_config.ImageConfig):
         for field, stack_key in (("pull_secret_name", "pullSecretName"), ("environment", "environment")):
             if images.get(field) is not None:
                 keys[stack_key] = images[field]
-        secret = {"registryCredentials"} | {_stack_key(path, "workloadImages") for path in plain.secret}
+        secret = {_stack_key(path, "workloadImages") for path in plain.secret}
+        secret |= {"registryCredentials"} if plain.deferred else set()
         loaded = inputs.load(
             keys,
             secret=secret,
@@ -258,6 +259,7 @@ class PrivateRegistry(_registry.PrivateRegistry):
     """Where images pushed by ``airlock images mirror`` live (the endpoint)."""
     caches: pulumi.Output[dict[str, str]]
     """Upstream registry -> the pull-through cache's address."""
+    _secret_outputs = ("password", "pull_secret_payload")
 
     def __init__(
         self, name: str, args: PrivateRegistryArgs, opts: pulumi.ResourceOptions | None = None
@@ -294,6 +296,7 @@ class VirtualCluster(_vcluster.VirtualCluster):
     """Final reference of the vcluster CLI's background proxy (``vcluster connect --background-proxy-image``)."""
     connect_command: pulumi.Output[dict[str, str]]
     """``vcluster connect`` commands using the policy's background proxy image."""
+    _secret_outputs = ("kubeconfig",)
 
     def __init__(
         self, name: str, args: VirtualClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -483,13 +486,13 @@ class Platform(_platform.Platform):
     """The stack outputs a stack of this configuration exports (registry, tenants, gateway, crossplane, nodes...), but the secret ones."""
     secret_stack_outputs: pulumi.Output[dict[str, Any]]
     """The secret stack outputs (registryPassword, registryPullSecretPayload, tenantKubeconfigs), as one secret."""
+    _secret_outputs = ("secret_stack_outputs",)
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         plain = inputs.plain_inputs(args, lambda path: _deferrable_password(path, ("registry_credentials",)))
         keys = {_PLATFORM_KEYS[key]: value for key, value in plain.data.items() if key in _PLATFORM_KEYS}
-        secret = {"registryCredentials"} | {
-            _PLATFORM_KEYS.get(str(path[0]), str(path[0])) for path in plain.secret
-        }
+        secret = {_PLATFORM_KEYS.get(str(path[0]), str(path[0])) for path in plain.secret}
+        secret |= {"registryCredentials"} if plain.deferred else set()
         loaded = inputs.load(
             keys,
             secret=secret,

@@ -17,10 +17,10 @@ back as ``InputPropertiesError`` with the paths in the caller's (camelCase) spel
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,14 +35,16 @@ from ..images.lock import LOCK_VERSION, Lockfile
 from ..resources import as_secret
 
 __all__ = [
-    "SECRET_INPUTS",
     "PlainInputs",
+    "SecretValue",
     "camel_path",
     "load",
     "lockfile",
     "logins",
     "plain_inputs",
+    "settle",
     "settled",
+    "summary",
 ]
 
 Path = tuple[str | int, ...]
@@ -83,9 +85,15 @@ class PlainInputs:
     """Registry passwords still unknown: they stay Outputs (the pull Secret's payload)."""
 
 
-SECRET_INPUTS: ContextVar[frozenset[str]] = ContextVar("airlock_secret_inputs", default=frozenset())
-"""Top-level inputs (schema names) that arrived as one secret: the provider reads them before
-the SDK maps the inputs (it would map a whole-object Output to an empty object)."""
+@dataclass(frozen=True)
+class SecretValue:
+    """A leaf that arrived as a secret, carried through the SDK's mapping of input names (which
+    copies leaves as they are, and passes integers through ``int()``)."""
+
+    value: Any
+
+    def __int__(self) -> int:
+        return int(self.value)
 
 
 def settled(output: pulumi.Output[Any]) -> tuple[bool, Any, bool]:
@@ -110,54 +118,79 @@ def _unknown_secret() -> pulumi.Output[Any]:
     return pulumi.Output(set(), _resolved(None), _resolved(False), _resolved(True))
 
 
-def plain_inputs(args: Mapping[str, Any], deferrable: Callable[[Path], bool]) -> PlainInputs:
-    """Every Output in ``args`` replaced by its value; raises ``InputPropertiesError`` naming
-    each value that is not known yet (unless ``deferrable(path)``)."""
-    result = PlainInputs({})
-    errors: list[InputPropertyErrorDetails] = []
+UNRESOLVED = object()
+"""Where :func:`settle` found a value not known yet (reported; never used)."""
+UNKNOWN_REASON = (
+    "is not known yet (an output of a resource this deployment has not created); airlock decides "
+    "from it which images, Secrets and charts to deploy, so it must be a plain value or an output "
+    "that already exists"
+)
 
-    def unknown(path: Path, output: pulumi.Output[Any] | None = None) -> Any:
+
+def settle(
+    value: Any,
+    path: Path,
+    deferrable: Callable[[Path], bool],
+    errors: list[InputPropertyErrorDetails],
+    secret: bool = False,
+) -> Any:
+    """``value`` with every Output that has a value replaced by it, at any depth; each leaf
+    that was (inside) a secret becomes a :class:`SecretValue`. A value not known yet is an
+    error naming its path, unless ``deferrable(path)``: then it stays an Output (a secret one)."""
+    if isinstance(value, pulumi.Output):
+        known, inner, is_secret = settled(value)
+        if known:
+            return settle(inner, path, deferrable, errors, secret or is_secret)
         if deferrable(path):
-            result.deferred[path] = output if output is not None else _unknown_secret()
-            return DEFERRED
-        errors.append(
-            {
-                "property_path": camel_path(path),
-                "reason": "is not known yet (an output of a resource this deployment has not "
-                "created); airlock decides from it which images, Secrets and charts to deploy, so "
-                "it must be a plain value or an output that already exists",
-            }
-        )
-        return None
+            return value
+        errors.append({"property_path": camel_path(path), "reason": UNKNOWN_REASON})
+        return UNRESOLVED
+    if isinstance(value, SecretValue):
+        return settle(value.value, path, deferrable, errors, True)
+    if isinstance(value, Mapping):
+        return {
+            str(key): settle(item, (*path, str(key)), deferrable, errors, secret)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [settle(item, (*path, index), deferrable, errors, secret) for index, item in enumerate(value)]
+    if contains_unknowns(value):
+        if deferrable(path):
+            return _unknown_secret()
+        errors.append({"property_path": camel_path(path), "reason": UNKNOWN_REASON})
+        return UNRESOLVED
+    return SecretValue(value) if secret else value
 
-    def walk(value: Any, path: Path, secret: bool) -> Any:
-        if isinstance(value, pulumi.Output):
-            known, inner, is_secret = settled(value)
-            if not known:
-                return unknown(path, value)
-            return walk(inner, path, secret or is_secret)
-        if isinstance(value, Mapping):
-            return {str(key): walk(item, (*path, str(key)), secret) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [walk(item, (*path, index), secret) for index, item in enumerate(value)]
-        if contains_unknowns(value):
-            return unknown(path)
-        if secret:
-            result.secret.add(path)
-        return value
 
-    whole = SECRET_INPUTS.get()
-    result.data = {
-        key: walk(value, (key,), camel_path((key,)) in whole)
-        for key, value in args.items()
-        if value is not None
+def plain_inputs(args: Mapping[str, Any], deferrable: Callable[[Path], bool]) -> PlainInputs:
+    """``args`` as plain data: settled (:func:`settle`; raises ``InputPropertiesError`` naming
+    each value not known yet), secrets noted by path, deferred passwords kept as Outputs."""
+    errors: list[InputPropertyErrorDetails] = []
+    settled_args = {
+        key: settle(value, (key,), deferrable, errors) for key, value in args.items() if value is not None
     }
     if errors:
-        raise InputPropertiesError(_summary(errors), errors)
+        raise InputPropertiesError(summary(errors), errors)
+    result = PlainInputs({})
+
+    def strip(value: Any, path: Path) -> Any:
+        if isinstance(value, SecretValue):
+            result.secret.add(path)
+            return value.value
+        if isinstance(value, pulumi.Output):  # a deferred password (settle kept it)
+            result.deferred[path] = value
+            return DEFERRED
+        if isinstance(value, Mapping):
+            return {key: strip(item, (*path, key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [strip(item, (*path, index)) for index, item in enumerate(value)]
+        return value
+
+    result.data = {key: strip(value, (key,)) for key, value in settled_args.items()}
     return result
 
 
-def _summary(errors: Sequence[InputPropertyErrorDetails]) -> str:
+def summary(errors: Sequence[InputPropertyErrorDetails]) -> str:
     count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
     lines = [f"{count} in the airlock inputs; nothing was deployed:"]
     lines += [f"  - {error['property_path']}: {error['reason']}" for error in errors]
@@ -184,16 +217,45 @@ def lockfile(digests: Mapping[str, Any] | None, where: str) -> Lockfile:
         errors.append(
             {"property_path": where + key_path.replace("['", '["').replace("']", '"]'), "reason": reason}
         )
-    raise InputPropertiesError(_summary(errors), errors)
+    raise InputPropertiesError(summary(errors), errors)
 
 
 _SNAKE_SEGMENT = re.compile(r"(?:(?<=^)|(?<=[.\]]))([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=$|[.\[])")
 
 
+@functools.cache
+def _field_names() -> frozenset[str]:
+    """Every settings field name (snake_case): pydantic echoes these in its error locations."""
+    from ..config import StackConfig
+    from ..consumers import CONSUMERS
+    from .codegen import models_of
+
+    models = models_of([StackConfig, *(consumer.settings for consumer in CONSUMERS)])
+    return frozenset(name for model in models for name in model.model_fields)
+
+
 def _translate(path: str, prefixes: Sequence[tuple[str, str]]) -> str:
     """A stack path as the caller's input path: the component's prefix, and field names in
-    camelCase (the provider hands the loader snake_case field names, which pydantic echoes)."""
-    return _SNAKE_SEGMENT.sub(lambda match: _camel(match.group(1)), _prefixed(path, prefixes))
+    camelCase (the provider hands the loader snake_case field names, which pydantic echoes;
+    a map key the caller chose, ``web_app``, stays as written)."""
+    names = _field_names()
+    return _SNAKE_SEGMENT.sub(
+        lambda match: _camel(match.group(1)) if match.group(1) in names else match.group(1),
+        _prefixed(path, prefixes),
+    )
+
+
+_CONFIG_SET = re.compile(r"pulumi config set --secret --path '[^']*'(?: <[a-z]+>)?")
+_STACK_PATH = re.compile(r"airlock:[A-Za-z][\w.\-/]*(?:\[[^\]]*\][\w.\-/]*)*")
+
+
+def _reason(text: str, prefixes: Sequence[tuple[str, str]]) -> str:
+    """A loader message in the caller's terms: input paths for config paths, a secret input
+    for ``pulumi config set --secret``."""
+    text = _CONFIG_SET.sub("pass it as a secret (pulumi.secret(...), config.requireSecret(...))", text)
+    text = text.replace("is not a secret config value", "is not a secret")
+    text = text.replace("values from secret config stay secret", "secret values stay secret")
+    return _STACK_PATH.sub(lambda match: _translate(match.group(0), prefixes), text)
 
 
 def _prefixed(path: str, prefixes: Sequence[tuple[str, str]]) -> str:
@@ -233,10 +295,10 @@ def load(
             errors.append(
                 {
                     "property_path": _translate(problem.path, prefixes),
-                    "reason": line.removeprefix(f"{problem.path}: "),
+                    "reason": _reason(line.removeprefix(f"{problem.path}: "), prefixes),
                 }
             )
-        raise InputPropertiesError(_summary(errors), errors) from None
+        raise InputPropertiesError(summary(errors), errors) from None
 
 
 def logins(loaded: LoadedConfig, deferred: Mapping[str, pulumi.Output[Any]]) -> dict[str, RegistryLoginInput]:
