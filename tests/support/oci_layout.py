@@ -25,6 +25,7 @@ class Layout:
     """Digest of the image index (multi-platform) or of the manifest (single)."""
     platform_digests: dict[str, str]
     blob_bytes: int
+    shared_bytes: int = 0
 
 
 def _write_blob(blobs: Path, data: bytes) -> tuple[str, int]:
@@ -33,7 +34,7 @@ def _write_blob(blobs: Path, data: bytes) -> tuple[str, int]:
     return f"sha256:{digest}", len(data)
 
 
-def _layer(size: int) -> bytes:
+def layer_blob(size: int) -> bytes:
     """A gzip tar layer of ``size`` random bytes: incompressible, like real binaries."""
     payload = os.urandom(size)
     buffer = io.BytesIO()
@@ -45,9 +46,16 @@ def _layer(size: int) -> bytes:
 
 
 def build_layout(
-    directory: Path, tag: str = "v1", platforms: tuple[str, ...] = ("linux/amd64",), layer_size: int = 1024
+    directory: Path,
+    tag: str = "v1",
+    platforms: tuple[str, ...] = ("linux/amd64",),
+    layer_size: int = 1024,
+    shared_layers: tuple[bytes, ...] = (),
 ) -> Layout:
-    """An OCI layout with one image per platform; an index when there are several."""
+    """An OCI layout with one image per platform; an index when there are several. Each image
+    has ``shared_layers`` (the same blobs in every image built with them: a common base) and
+    one random layer of its own. ``blob_bytes`` counts the image's own blobs only (its
+    layers and configs), ``shared_bytes`` the shared layers once."""
     blobs = directory / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
     (directory / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
@@ -56,11 +64,14 @@ def build_layout(
     total = 0
     for platform in platforms:
         os_name, arch = platform.split("/")[:2]
-        layer = _layer(layer_size)
-        layer_digest, layer_len = _write_blob(blobs, layer)
-        diff_id = "sha256:" + hashlib.sha256(gzip.decompress(layer)).hexdigest()
+        layers = [*shared_layers, layer_blob(layer_size)]
+        descriptors = []
+        for layer in layers:
+            layer_digest, layer_len = _write_blob(blobs, layer)
+            descriptors.append({"mediaType": LAYER, "digest": layer_digest, "size": layer_len})
+        diff_ids = ["sha256:" + hashlib.sha256(gzip.decompress(layer)).hexdigest() for layer in layers]
         config = json.dumps(
-            {"architecture": arch, "os": os_name, "rootfs": {"type": "layers", "diff_ids": [diff_id]}},
+            {"architecture": arch, "os": os_name, "rootfs": {"type": "layers", "diff_ids": diff_ids}},
             sort_keys=True,
         ).encode()
         config_digest, config_len = _write_blob(blobs, config)
@@ -69,12 +80,12 @@ def build_layout(
                 "schemaVersion": 2,
                 "mediaType": MANIFEST,
                 "config": {"mediaType": CONFIG, "digest": config_digest, "size": config_len},
-                "layers": [{"mediaType": LAYER, "digest": layer_digest, "size": layer_len}],
+                "layers": descriptors,
             },
             sort_keys=True,
         ).encode()
         manifest_digest, manifest_len = _write_blob(blobs, manifest)
-        total += layer_len + config_len
+        total += int(descriptors[-1]["size"]) + config_len
         platform_digests[platform] = manifest_digest
         manifests.append(
             {
@@ -94,7 +105,7 @@ def build_layout(
         top = {key: manifests[0][key] for key in ("mediaType", "digest", "size")}
     top["annotations"] = {"org.opencontainers.image.ref.name": tag}
     (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
-    return Layout(directory, tag, str(top["digest"]), platform_digests, total)
+    return Layout(directory, tag, str(top["digest"]), platform_digests, total, sum(map(len, shared_layers)))
 
 
 def build_package_layout(directory: Path, tag: str, package_yaml: str) -> Layout:

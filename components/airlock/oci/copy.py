@@ -1,11 +1,19 @@
 """Copy an image — every platform of an index by default — between registries.
 
 Order matters (registry-facts): blobs first, then child manifests by digest, then the top
-manifest by tag. A blob the destination already has is skipped after one HEAD; on the same
-registry a cross-repository mount replaces the upload. The top manifest is pushed with the
-source's exact bytes, so the destination's digest equals the source's.
+manifest by tag. A blob the destination repository already has is skipped after one HEAD; a
+blob another repository of the destination registry holds — one this run filled, or the
+source's own repository when both are on one registry — is mounted
+(``POST …/blobs/uploads/?mount=&from=``), never uploaded again, with an upload when the
+registry refuses the mount. A :class:`BlobLedger` shared by every copy of a run knows which
+repository holds what and which uploads are under way: a blob several images share is uploaded
+once, even when those images copy at the same time (the others wait for it, then mount it).
+So a run uploads exactly the bytes of the blobs its destination registry lacks. The top
+manifest is pushed with the source's exact bytes, so the destination's digest equals the
+source's.
 
-When the destination tag already points at the source's digest, nothing else is checked: a
+When the destination tag already points at the source's digest, nothing else is checked (and
+a source pinned by digest is not even read: one HEAD decides a re-copy): a
 registry accepts a manifest only once everything it references is present (distribution answers
 ``MANIFEST_BLOB_UNKNOWN``/``MANIFEST_UNKNOWN`` otherwise; the integration tests check this
 against the real registry), so the tag's presence proves the whole graph is there. regclient's
@@ -16,6 +24,7 @@ image copy takes the same short cut unless told to force recursion (``ImageWithF
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +33,7 @@ from typing import Any
 from ..images.reference import ImageReference
 from .client import Manifest, RegistryClient, RegistryError
 
-__all__ = ["CopyReport", "copy_image", "filter_platforms"]
+__all__ = ["BlobLedger", "CopyReport", "copy_image", "filter_platforms"]
 
 
 @dataclass
@@ -43,6 +52,41 @@ class CopyReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+class BlobLedger:
+    """What one run knows of its destination registries: which repository holds each blob, and
+    which uploads are under way (thread-safe; shared by the copies of a run)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders: dict[tuple[str, str], str] = {}
+        self._uploads: dict[tuple[str, str], threading.Event] = {}
+
+    def holder(self, registry: str, digest: str) -> str | None:
+        """A repository of ``registry`` known to hold ``digest``."""
+        with self._lock:
+            return self._holders.get((registry, digest))
+
+    def record(self, registry: str, digest: str, repository: str) -> None:
+        with self._lock:
+            self._holders.setdefault((registry, digest), repository)
+
+    def begin(self, registry: str, digest: str) -> threading.Event | None:
+        """None: the caller transfers the blob (and must call :meth:`end`); else an event set
+        when the copy already transferring it ends."""
+        with self._lock:
+            running = self._uploads.get((registry, digest))
+            if running is None:
+                self._uploads[(registry, digest)] = threading.Event()
+            return running
+
+    def end(self, registry: str, digest: str, repository: str | None) -> None:
+        """The transfer ended: in ``repository``, or failed (None: a waiting copy tries itself)."""
+        with self._lock:
+            if repository is not None:
+                self._holders.setdefault((registry, digest), repository)
+            self._uploads.pop((registry, digest)).set()
 
 
 def filter_platforms(index: Manifest, platforms: list[str]) -> Manifest:
@@ -75,13 +119,19 @@ def copy_image(
     workers: int = 8,
     progress: Callable[[int], None] | None = None,
     force: bool = False,
+    ledger: BlobLedger | None = None,
 ) -> CopyReport:
+    ledger = ledger or BlobLedger()
+    pinned = source.digest and destination.tag and not platforms and not force
+    # Pinned by the lock: the destination tag alone tells whether the copy is done.
+    if pinned and client.head_manifest(destination, str(destination.tag)) == source.digest:
+        return CopyReport(str(source), str(destination), str(source.digest), present=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # The destination tag is read while the source manifest is fetched: one round trip
         # decides a re-copy.
         current = (
             pool.submit(client.head_manifest, destination, destination.tag)
-            if destination.tag and not force
+            if destination.tag and not force and not source.digest
             else None
         )
         top = client.get_manifest(source)
@@ -96,7 +146,7 @@ def copy_image(
                 report.present = True
                 return report
         children = list(pool.map(lambda c: client.get_manifest(source, c["digest"]), top.children()))
-        _copy_blobs(client, source, destination, children or [top], pool, report, progress)
+        _copy_blobs(client, source, destination, children or [top], pool, report, progress, ledger)
         list(pool.map(lambda child: client.put_manifest(destination, child.digest, child), children))
     reference = destination.tag or top.digest
     pushed = client.put_manifest(destination, reference, top) or client.head_manifest(destination, reference)
@@ -113,6 +163,7 @@ def _copy_blobs(
     pool: ThreadPoolExecutor,
     report: CopyReport,
     progress: Callable[[int], None] | None,
+    ledger: BlobLedger,
 ) -> None:
     """Every blob of ``manifests`` into the destination: skipped, mounted or streamed."""
     descriptors: dict[str, dict[str, Any]] = {}
@@ -122,12 +173,7 @@ def _copy_blobs(
     report.blobs = len(descriptors)
 
     def transfer(descriptor: dict[str, Any]) -> tuple[str, int]:
-        digest = descriptor["digest"]
-        if client.blob_exists(destination, digest):
-            return "skipped", int(descriptor.get("size", 0))
-        if source.domain == destination.domain and client.mount_blob(destination, source, digest):
-            return "mounted", 0
-        return "copied", client.copy_blob(source, destination, descriptor, progress)
+        return _transfer(client, source, destination, descriptor, ledger, progress)
 
     for outcome, size in pool.map(transfer, descriptors.values()):
         if outcome == "skipped":
@@ -138,3 +184,42 @@ def _copy_blobs(
         else:
             report.copied += 1
             report.bytes_uploaded += size
+
+
+def _transfer(
+    client: RegistryClient,
+    source: ImageReference,
+    destination: ImageReference,
+    descriptor: dict[str, Any],
+    ledger: BlobLedger,
+    progress: Callable[[int], None] | None,
+) -> tuple[str, int]:
+    """One blob: ("skipped", size), ("mounted", 0) or ("copied", bytes sent)."""
+    registry, digest = destination.domain, str(descriptor["digest"])
+    size = int(descriptor.get("size", 0))
+    while True:
+        holder = ledger.holder(registry, digest)
+        if holder == destination.path:
+            return "skipped", size
+        if holder is not None:
+            if client.mount_blob(destination, destination.with_path(holder), digest):
+                ledger.record(registry, digest, destination.path)
+                return "mounted", 0
+            break  # the registry refused the mount: upload it
+        running = ledger.begin(registry, digest)
+        if running is None:
+            break
+        running.wait()  # another copy of this run is transferring it: then mount it
+    done: str | None = None
+    try:
+        if client.blob_exists(destination, digest):
+            outcome = ("skipped", size)
+        elif source.domain == registry and client.mount_blob(destination, source, digest):
+            outcome = ("mounted", 0)
+        else:
+            outcome = ("copied", client.copy_blob(source, destination, descriptor, progress))
+        done = destination.path
+        return outcome
+    finally:
+        if holder is None:
+            ledger.end(registry, digest, done)

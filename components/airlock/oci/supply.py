@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..images.lock import LockEntry, Lockfile, is_placeholder
 from ..images.reference import ImageReference
 from .client import RegistryClient, RegistryError
-from .copy import CopyReport, copy_image
+from .copy import BlobLedger, CopyReport, copy_image
 
 if TYPE_CHECKING:  # the table needs pydantic; the lock, mirror and verify paths do not
     from ..images.table import TableEntry
@@ -170,9 +170,13 @@ def mirror_images(
     Every pair is attempted; the first failure in ``pairs`` order is raised once the others
     have ended. What was copied stays copied, and a re-run skips it."""
 
+    ledger = BlobLedger()  # a blob the images share goes up once, then is mounted
+
     def one(pair: tuple[ImageReference, ImageReference]) -> CopyReport:
         source, destination = pair
-        report = copy_image(client, source, destination, platforms=platforms, progress=progress, force=force)
+        report = copy_image(
+            client, source, destination, platforms=platforms, progress=progress, force=force, ledger=ledger
+        )
         if on_done:
             on_done(report)
         return report
