@@ -81,7 +81,11 @@ class Bench:
         layouts = []
         for index in range(IMAGES):
             layout = build_layout(
-                self.work / f"layout-{index}", tag="1.0", platforms=PLATFORMS, layer_size=1024 * 1024, shared_layers=(base,)
+                self.work / f"layout-{index}",
+                tag="1.0",
+                platforms=PLATFORMS,
+                layer_size=1024 * 1024,
+                shared_layers=(base,),
             )
             layouts.append(layout)
             subprocess.run(
@@ -136,7 +140,17 @@ class Bench:
         }
         (project / "Pulumi.bench.yaml").write_text(yaml.safe_dump({"config": config}))
         subprocess.run(
-            [str(AIRLOCK), "images", "lock", "--stack", "bench", "--project-dir", str(project), "--authfile", str(self.auth(destination))],
+            [
+                str(AIRLOCK),
+                "images",
+                "lock",
+                "--stack",
+                "bench",
+                "--project-dir",
+                str(project),
+                "--authfile",
+                str(self.auth(destination)),
+            ],
             check=True,
             capture_output=True,
         )
@@ -217,11 +231,17 @@ def main() -> None:
             skopeo_first.append(bench.skopeo_sync(other, bench.sync_list(), f"{other.endpoint}/mirror/stack"))
             skopeo_again.append(bench.skopeo_sync(other, bench.sync_list(), f"{other.endpoint}/mirror/stack"))
         a1, a2, s1, s2 = map(median_of, (first, again, skopeo_first, skopeo_again))
-        print(f"stack of {IMAGES} two-platform images sharing a base, {bench.unique_bytes} unique bytes (median of {RUNS})")
+        print(
+            f"stack of {IMAGES} two-platform images sharing a base, {bench.unique_bytes} unique bytes (median of {RUNS})"
+        )
         print(f"first mirror: airlock {a1:.3f}s, skopeo sync {s1:.3f}s, ratio {a1 / s1:.2f} (target <= 0.50)")
-        print(f"re-mirror, everything present: airlock {a2:.3f}s, skopeo sync {s2:.3f}s, ratio {a2 / s2:.2f} (target <= 0.20)")
+        print(
+            f"re-mirror, everything present: airlock {a2:.3f}s, skopeo sync {s2:.3f}s, ratio {a2 / s2:.2f} (target <= 0.20)"
+        )
         verdict = "equal" if uploaded == {bench.unique_bytes} else f"DIFFERENT ({sorted(uploaded)})"
-        print(f"airlock bytes uploaded on a first mirror vs unique missing blob bytes {bench.unique_bytes}: {verdict}")
+        print(
+            f"airlock bytes uploaded on a first mirror vs unique missing blob bytes {bench.unique_bytes}: {verdict}"
+        )
         print(f"airlock bytes uploaded on a re-mirror: {sorted(uploaded_again)}")
         shard_scaling(bench)
     finally:

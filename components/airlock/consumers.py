@@ -120,11 +120,12 @@ class Consumer(Generic[S]):
 def _consumers() -> tuple[Consumer[StrictModel], ...]:
     from .crossplane.consumer import CROSSPLANE
     from .gateway.consumer import GATEWAY
+    from .imagesync.consumer import IMAGE_SYNC
     from .nodes.consumer import NODES
     from .registry.consumer import REGISTRY
     from .vcluster.consumer import VCLUSTER
 
-    return (REGISTRY, VCLUSTER, GATEWAY, CROSSPLANE, NODES)  # type: ignore[return-value]
+    return (REGISTRY, VCLUSTER, GATEWAY, CROSSPLANE, NODES, IMAGE_SYNC)  # type: ignore[return-value]
 
 
 CONSUMERS: tuple[Consumer[StrictModel], ...] = _consumers()

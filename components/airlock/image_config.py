@@ -41,7 +41,15 @@ from .images.reference import parse
 from .images.table import ANY_NAMESPACE, ImageRequest, ImageTable, build_table
 from .resources import MANAGED_BY, as_secret, claim_objects, cluster_of
 
-__all__ = ["ImageConfig", "ImageConfigArgs", "PendingImageConfig", "RegistryLoginInput", "adopt", "as_secret"]
+__all__ = [
+    "ImageConfig",
+    "ImageConfigArgs",
+    "PendingImageConfig",
+    "RegistryLoginInput",
+    "adopt",
+    "as_secret",
+    "secret_payload",
+]
 
 TYPE_TOKEN = "airlock:index:ImageConfig"
 
@@ -86,8 +94,9 @@ def _payload(registries: Sequence[str], logins: Sequence[str]) -> str:
     )
 
 
-def _secret_payload(registries: Sequence[str], logins: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
-    """The dockerconfigjson text, secret from the moment it exists."""
+def secret_payload(registries: Sequence[str], logins: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
+    """The dockerconfigjson text for ``registries`` (``logins``: user, password per registry, in
+    order), secret from the moment it exists."""
     rendered: pulumi.Output[str] = pulumi.Output.all(*logins).apply(
         lambda values: _payload(registries, [str(value) for value in values])
     )
@@ -269,7 +278,7 @@ class ImageConfig(_TableQueries, pulumi.ComponentResource):
             for registry in registries:
                 logins += [args.credentials[registry].username, args.credentials[registry].password]
             depends = [args.namespace_resources[namespace]] if namespace in args.namespace_resources else []
-            self._payloads[namespace] = _secret_payload(registries, logins)
+            self._payloads[namespace] = secret_payload(registries, logins)
             self.secrets[namespace] = k8s.core.v1.Secret(
                 f"{name}-pull-{namespace}",
                 metadata={

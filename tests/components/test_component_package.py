@@ -94,7 +94,7 @@ def test_counts_of_inputs_and_outputs(package_schema: dict[str, Any]) -> None:
         "Gateway": (2, 4),
         "Crossplane": (2, 3),
         "NodeRegistryConfig": (2, 3),
-        "Platform": (12, 6),
+        "Platform": (13, 6),
     }
     assert package_schema["resources"]["airlock:index:VirtualCluster"]["requiredInputs"] == ["tenant"]
     secret = {
@@ -711,3 +711,12 @@ def test_schema_marks_credentials_secret_so_generated_sdks_send_them_as_secrets(
         if prop.get("secret")
     }
     assert secret_inputs == {"RegistryLogin.password", "RegistrySettings.password", "CacheSpec.password"}
+
+
+def test_platform_takes_every_section_a_stack_has() -> None:
+    from pydantic.alias_generators import to_snake
+
+    from airlock.consumers import CONSUMERS
+    from airlock.package.components import PlatformArgs
+
+    assert {to_snake(consumer.key) for consumer in CONSUMERS} <= set(PlatformArgs.__annotations__)

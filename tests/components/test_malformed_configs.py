@@ -1107,6 +1107,38 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         "airlock:gateway.classes",
         "is required",
     ),
+    # The in-cluster mirror (airlock:imageSync)
+    (
+        "image-sync-namespace-undeclared",
+        set_key("airlock:imageSync", {"namespace": "sync-system"}),
+        "airlock:imageSync.namespace",
+        "is not declared under airlock:namespaces",
+    ),
+    (
+        "image-sync-schedule-not-cron",
+        set_key("airlock:imageSync", {"namespace": "airlock-system", "schedule": "every night"}),
+        "airlock:imageSync.schedule",
+        "a schedule is five cron fields",
+    ),
+    (
+        "image-sync-too-many-shards",
+        set_key("airlock:imageSync", {"namespace": "airlock-system", "shards": 50}),
+        "airlock:imageSync.shards",
+        "less than or equal to 20",
+    ),
+    (
+        "image-sync-skopeo-from-the-registry-it-fills",
+        both(
+            set_key("airlock:imageSync", {"namespace": "airlock-system"}),
+            edit_images(
+                lambda i: i.setdefault("overrides", {}).update(
+                    {"imagesync/skopeo": {"registry": "localhost:5001"}}
+                )
+            ),
+        ),
+        'images.overrides["imagesync/skopeo"]',
+        "which this sync fills: before its first run that registry cannot serve it",
+    ),
 ]
 
 

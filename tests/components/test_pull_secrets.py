@@ -32,6 +32,7 @@ def test_secret_only_in_namespaces_whose_pods_pull_from_a_credentialed_registry(
     del values["airlock:gateway"]
     del values["airlock:crossplane"]
     del values["airlock:nodes"]
+    del values["airlock:imageSync"]
     values["airlock:images"].update(
         registry={"to": "registry.staging.example.com"},
         mirrors=[
@@ -115,6 +116,7 @@ def test_existing_namespace_is_not_created_but_gets_its_secret():
     del values["airlock:gateway"]
     del values["airlock:crossplane"]
     del values["airlock:nodes"]
+    del values["airlock:imageSync"]
     values["airlock:registryCredentials"] = {"docker.io": {"username": "u", "password": "p"}}
     secrets.add("airlock:registryCredentials")
     values["airlock:namespaces"] = {"default": {"create": False}}

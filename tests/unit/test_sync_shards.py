@@ -44,7 +44,7 @@ def test_a_group_per_final_parent_with_digests_for_pinned_sources():
         (parse("docker.io/library/base:2"), parse("registry.example.com/mirror/docker.io/library/base:2")),
         (parse("ghcr.io/org/tool:3"), parse("registry.example.com/mirror/ghcr.io/org/tool:3")),
     ]
-    trust = {"registry.example.com": Trust(ca_bundle="PEM"), "ghcr.io": Trust(insecure=True)}
+    trust = {"registry.example.com": Trust(ca=True), "ghcr.io": Trust(insecure=True)}
     (shard,) = plan_shards(pairs, shards=1, trust=trust, cert_root="/certs")
     targets = {group.target: group.config for group in shard.groups}
     assert targets == {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..images.lock import LockEntry, Lockfile, is_placeholder
 from ..images.reference import ImageReference
@@ -83,28 +83,36 @@ def _copied_by_mirror(entry: TableEntry, pull_through: Iterable[str]) -> bool:
 
 
 def mirror_pairs(
-    entries: Iterable[TableEntry], lock: Lockfile, pull_through: Iterable[str] = ()
+    entries: Iterable[TableEntry],
+    lock: Lockfile,
+    pull_through: Iterable[str] = (),
+    *,
+    placeholders: Literal["refuse", "by-tag"] = "refuse",
 ) -> list[tuple[ImageReference, ImageReference]]:
     """(source pinned by the lock when it can be, destination) for every image to copy.
 
-    An offline placeholder in the lock is refused: no registry serves that digest."""
+    An offline placeholder in the lock is refused: no registry serves that digest; or, for a
+    list deployed to sync later (ImageSync; ``pulumi up`` refuses placeholders itself), the
+    source is synced by its tag."""
     prefixes = list(pull_through)
     pairs: dict[str, tuple[ImageReference, ImageReference]] = {}
-    placeholders: set[str] = set()
+    refused: set[str] = set()
     for entry in entries:
         if not _copied_by_mirror(entry, prefixes):
             continue
         source, final = entry.resolved.source, entry.resolved.final
         locked = lock.get(source) if source.tag and not source.digest else None
         if locked is not None and is_placeholder(source, locked):
-            placeholders.add(str(source))
-            continue
+            if placeholders == "refuse":
+                refused.add(str(source))
+                continue
+            locked = None
         pinned = source.with_digest(locked.digest) if locked else source
         destination = final.without_digest() if final.tag else final
         pairs[str(destination)] = (pinned, destination)
-    if placeholders:
+    if refused:
         raise MirrorError(
-            f"images.lock holds offline placeholder digests for {', '.join(sorted(placeholders))}; "
+            f"images.lock holds offline placeholder digests for {', '.join(sorted(refused))}; "
             "no registry serves them: run 'airlock images lock' with registry access first"
         )
     return [pairs[key] for key in sorted(pairs)]
@@ -136,6 +144,7 @@ def plan_mirror(
     pin: str,
     pull_through: Iterable[str] = (),
     platforms: Iterable[str] = (),
+    placeholders: Literal["refuse", "by-tag"] = "refuse",
 ) -> list[tuple[ImageReference, ImageReference]]:
     """What ``airlock images mirror`` copies, after the rules that keep pods pullable.
 
@@ -143,7 +152,7 @@ def plan_mirror(
     by digest would then be missing from the mirror, so that combination is refused."""
     entry_list = list(entries)
     prefixes = list(pull_through)
-    pairs = mirror_pairs(entry_list, lock, prefixes)
+    pairs = mirror_pairs(entry_list, lock, prefixes, placeholders=placeholders)
     wanted = list(platforms)
     pinned = pulled_by_digest(entry_list, lock, pin, prefixes) if wanted else []
     if pinned:

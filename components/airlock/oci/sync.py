@@ -49,9 +49,10 @@ MAX_SHARDS = 20
 
 @dataclass(frozen=True)
 class Trust:
-    """How skopeo reaches one registry: a CA (a cert dir holding ``ca.crt``) or plain HTTP."""
+    """How skopeo reaches one registry: a CA of its own (a cert dir holding ``ca.crt``, which
+    the pod mounts at ``<cert_root>/<host>``) or plain HTTP."""
 
-    ca_bundle: str | None = None
+    ca: bool = False
     insecure: bool = False
 
 
@@ -148,14 +149,14 @@ def _destination_flags(registry: str, trust: Mapping[str, Trust], cert_root: str
     found = trust.get(registry, Trust())
     if found.insecure:
         return ["--dest-tls-verify=false"]
-    return ["--dest-cert-dir", f"{cert_root}/{registry}"] if found.ca_bundle else []
+    return ["--dest-cert-dir", f"{cert_root}/{registry}"] if found.ca else []
 
 
 def _source_flags(registry: str, trust: Mapping[str, Trust], cert_root: str) -> list[str]:
     found = trust.get(registry, Trust())
     if found.insecure:
         return ["--src-tls-verify=false"]
-    return ["--src-cert-dir", f"{cert_root}/{registry}"] if found.ca_bundle else []
+    return ["--src-cert-dir", f"{cert_root}/{registry}"] if found.ca else []
 
 
 def default_shards(images: int) -> int:
@@ -225,7 +226,7 @@ def _add(
 def _registry_entry(registry: str, trust: Mapping[str, Trust], cert_root: str) -> dict[str, Any]:
     found = trust.get(registry, Trust())
     entry: dict[str, Any] = {"images": {}, "tls-verify": not found.insecure}
-    if found.ca_bundle and not found.insecure:
+    if found.ca and not found.insecure:
         entry["cert-dir"] = f"{cert_root}/{registry}"
     return entry
 
@@ -236,5 +237,5 @@ def trust_of(registries: Mapping[str, Any], hosts: Iterable[str]) -> dict[str, T
     for host in hosts:
         entry = registries.get(host)
         if entry is not None:
-            found[host] = Trust(entry.ca_bundle, bool(entry.insecure))
+            found[host] = Trust(ca=bool(entry.ca_bundle), insecure=bool(entry.insecure))
     return found

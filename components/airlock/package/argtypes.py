@@ -7,7 +7,7 @@ from typing import Any, Required, TypedDict
 
 import pulumi
 
-__all__ = ["CacheSpec", "ClassSettings", "CrdSettings", "CrossplaneChart", "CrossplaneSettings", "DaemonSetSettings", "FromHostSyncer", "GatewayChart", "GatewayItem", "GatewaySettings", "ImageOverride", "ImagePolicy", "KindSettings", "LabelSelector", "ListenerSettings", "MirrorRule", "NamespaceSpec", "NetworkPolicySpec", "NodeResources", "NodesSettings", "PackageSettings", "ProxySettings", "RateLimitSettings", "RegistryLogin", "RegistryOverride", "RegistrySettings", "RegistryTrust", "ResourcesSpec", "StorageSpec", "SyncSettings", "TagRules", "TenantSettings", "TlsSpec", "VClusterChart", "VClusterSettings", "WorkloadImage"]
+__all__ = ["CacheSpec", "ClassSettings", "CrdSettings", "CrossplaneChart", "CrossplaneSettings", "DaemonSetSettings", "FromHostSyncer", "GatewayChart", "GatewayItem", "GatewaySettings", "ImageOverride", "ImagePolicy", "ImageSyncSettings", "KindSettings", "LabelSelector", "ListenerSettings", "MirrorRule", "NamespaceSpec", "NetworkPolicySpec", "NodeResources", "NodesSettings", "PackageSettings", "ProxySettings", "RateLimitSettings", "RegistryLogin", "RegistryOverride", "RegistrySettings", "RegistryTrust", "ResourcesSpec", "StorageSpec", "SyncResources", "SyncSettings", "TagRules", "TenantSettings", "TlsSpec", "VClusterChart", "VClusterSettings", "WorkloadImage"]
 
 
 class RegistryOverride(TypedDict, total=False):
@@ -518,3 +518,37 @@ class NodesSettings(TypedDict, total=False):
     """The NodeRegistryConfig DaemonSet writing the runtime configuration on every node."""
     kind: pulumi.Input[KindSettings]
     """The kind cluster config 'airlock nodes render --runtime kind' writes."""
+
+
+class SyncResources(TypedDict, total=False):
+    """A sync pod's requests and limits (skopeo streams blobs: memory stays small)."""
+
+    cpu_request: pulumi.Input[str]
+    """CPU request (a Kubernetes quantity). Default: ``100m``."""
+    memory_request: pulumi.Input[str]
+    """Memory request (a Kubernetes quantity). Default: ``64Mi``."""
+    memory_limit: pulumi.Input[str]
+    """Memory limit (a Kubernetes quantity). Default: ``256Mi``."""
+
+
+class ImageSyncSettings(TypedDict, total=False):
+    """``airlock:imageSync``: the ImageSync component, a CronJob whose Indexed Job copies the stack's image list into its registries with skopeo sync, one shard per pod."""
+
+    namespace: pulumi.Input[str]
+    """Namespace of the CronJob, its ConfigMap and Secret (declared). Default: ``airlock-system``."""
+    name: pulumi.Input[str]
+    """Name of the CronJob, its ConfigMap and Secret. Default: ``airlock-image-sync``."""
+    schedule: pulumi.Input[str]
+    """When the sync runs (a five-field cron expression, UTC). Default: ``17 3 * * *``."""
+    shards: pulumi.Input[int]
+    """Pods of the Indexed Job, each syncing its share of the list; default: one per 25 images, at most 20."""
+    suspend: pulumi.Input[bool]
+    """Suspend the schedule (a Job can still be created from it). Default: false."""
+    backoff_limit: pulumi.Input[int]
+    """Retries of a failed sync pod. Default: ``2``."""
+    active_deadline_seconds: pulumi.Input[int]
+    """A sync Job running longer is stopped. Default: ``3600``."""
+    ttl_seconds_after_finished: pulumi.Input[int]
+    """A finished Job (and its pods' logs) is deleted after this. Default: ``86400``."""
+    resources: pulumi.Input[SyncResources]
+    """A sync pod's requests and limits."""

@@ -19,6 +19,7 @@ from typing import Any, Required, TypedDict
 
 import pulumi
 from pulumi.errors import InputPropertiesError
+from pydantic.alias_generators import to_snake
 
 from .. import image_config as _image_config
 from .. import kube
@@ -47,6 +48,7 @@ from .argtypes import (
     CrossplaneSettings,
     GatewaySettings,
     ImagePolicy,
+    ImageSyncSettings,
     NamespaceSpec,
     NodesSettings,
     RegistryLogin,
@@ -458,6 +460,8 @@ class PlatformArgs(TypedDict, total=False):
     """Crossplane (``airlock:crossplane``)."""
     nodes: pulumi.Input[NodesSettings]
     """The nodes' container runtimes (``airlock:nodes``)."""
+    image_sync: pulumi.Input[ImageSyncSettings]
+    """The in-cluster mirror (``airlock:imageSync``): a CronJob of sharded skopeo sync Jobs."""
 
 
 _PLATFORM_KEYS = {
@@ -467,7 +471,7 @@ _PLATFORM_KEYS = {
     "registry_credentials": "registryCredentials",
     "pull_secret_name": "pullSecretName",
     "workload_images": "workloadImages",
-    **{consumer.key: consumer.key for consumer in CONSUMERS},
+    **{to_snake(consumer.key): consumer.key for consumer in CONSUMERS},
 }
 
 
