@@ -65,3 +65,4 @@ schema: setup
 bench: setup system-deps
 	$(VENV)/bin/python bench/plan_bench.py
 	$(VENV)/bin/python bench/copy_bench.py
+	$(VENV)/bin/python bench/mirror_bench.py

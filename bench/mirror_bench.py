@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -249,14 +248,62 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def shard_scaling(bench: Bench, run: Callable[..., Any] | None = None) -> None:
-    """The in-cluster engine simulated here: N shards as N concurrent skopeo processes."""
-    try:
-        from airlock.oci.sync import plan_shards  # noqa: F401
-    except ImportError:
-        print("shard scaling: not measured (airlock.oci.sync is not built yet)")
-        return
-    _ = os  # kept for the shard runner
+def shard_scaling(bench: Bench) -> None:
+    """The in-cluster engine simulated here: the generated shards of the same 20-image list run
+    as N concurrent skopeo processes (one per Indexed Job pod), each into a fresh destination."""
+    from airlock.images.reference import parse
+    from airlock.oci.sync import Trust, plan_shards
+
+    times: dict[int, list[float]] = {1: [], 2: [], 4: []}
+    for _ in range(3):
+        for count in times:
+            destination = bench.fresh_destination()
+            pairs = [
+                (
+                    parse(f"{bench.source.endpoint}/stack/app-{i}:1.0"),
+                    parse(f"{destination.endpoint}/mirror/stack/app-{i}:1.0"),
+                )
+                for i in range(IMAGES)
+            ]
+            certs = bench.work / f"certs-{destination.port}"
+            for registry in (bench.source, destination):
+                (certs / registry.endpoint).mkdir(parents=True)
+                (certs / registry.endpoint / "ca.crt").write_text(bench.ca.certificate_pem)
+            trust = {bench.source.endpoint: Trust(ca=True), destination.endpoint: Trust(ca=True)}
+            shards = plan_shards(pairs, shards=count, trust=trust, cert_root=str(certs))
+            config = bench.work / f"sync-{destination.port}"
+            config.mkdir()
+            scripts = []
+            for shard in shards:
+                for name, document in shard.files().items():
+                    (config / name).write_text(yaml.safe_dump(document))
+                script = config / f"shard-{shard.index}.sh"
+                script.write_text(
+                    shard.script(
+                        config_dir=str(config),
+                        cert_root=str(certs),
+                        authfile=str(bench.auth(destination)),
+                        trust=trust,
+                    )
+                )
+                scripts.append(script)
+            shutil.rmtree(SKOPEO_CACHE, ignore_errors=True)
+            start = time.perf_counter()
+            running = [
+                subprocess.Popen(["sh", str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                for script in scripts
+            ]
+            failures = [process.stderr.read().decode()[-500:] for process in running if process.wait() != 0]  # type: ignore[union-attr]
+            if failures:
+                raise RuntimeError(f"a shard failed: {failures[0]}")
+            times[count].append(time.perf_counter() - start)
+    base = median_of(times[1])
+    cores = os.cpu_count()
+    for count, samples in times.items():
+        value = median_of(samples)
+        print(
+            f"sync shards as concurrent skopeo processes: {count} shard(s) {value:.3f}s, speed-up {base / value:.2f}x (median of 3, {cores} cores)"
+        )
 
 
 if __name__ == "__main__":

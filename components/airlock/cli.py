@@ -318,24 +318,34 @@ def cmd_images_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_images_mirror(args: argparse.Namespace) -> int:
-    from .images.lock import Lockfile
+    from .oci import mirrorlist
     from .oci.client import RegistryError
     from .oci.supply import MirrorError, mirror_images, plan_mirror
 
-    root, loaded = _stack(args, ignore_lock=True)
-    lock = Lockfile.load(root / loaded.config.lock_file)
-    try:
-        pairs = plan_mirror(
-            loaded.table.entries,
-            lock,
-            pin=loaded.config.effective_policy().pin,
-            pull_through=loaded.config.pull_through_prefixes(),
-            platforms=args.platform,
-        )
-    except MirrorError as error:
-        raise CliError(str(error)) from None
+    root = _root(args)
+    key = mirrorlist.cache_key(root, args.stack, platforms=args.platform, version=_code_version())
+    listed = mirrorlist.load(root, args.stack, key) if key else None
+    if listed is None:  # the stack's list, computed (and kept for these exact inputs)
+        from .images.lock import Lockfile
+
+        root, loaded = _stack(args, ignore_lock=True)
+        policy = loaded.config.effective_policy()
+        try:
+            pairs = plan_mirror(
+                loaded.table.entries,
+                Lockfile.load(root / loaded.config.lock_file),
+                pin=policy.pin,
+                pull_through=loaded.config.pull_through_prefixes(),
+                platforms=args.platform,
+            )
+        except MirrorError as error:
+            raise CliError(str(error)) from None
+        listed = mirrorlist.MirrorList.of(pairs, policy.registries)
+        if key:
+            mirrorlist.store(root, args.stack, key, listed)
+    pairs = listed.pairs
     with (
-        _client(loaded.config.effective_policy(), args, root) as client,
+        _client(listed.policy, args, root) as client,
         _Progress(args.format == "json", f"mirroring {len(pairs)} images") as advance,
     ):
         try:
@@ -661,6 +671,19 @@ def _add_copy_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check every blob even when the destination tag already has the source digest",
     )
+
+
+def _code_version() -> str:
+    """The installed version and when the code that decides a mirror list last changed (an
+    editable checkout changes without a new version)."""
+    from importlib.metadata import version
+
+    package = Path(__file__).resolve().parent
+    stamps = [
+        str((package / name).stat().st_mtime_ns)
+        for name in ("config.py", "oci/supply.py", "images/policy.py", "images/table.py", "consumers.py")
+    ]
+    return f"{version('airlock')}:{':'.join(stamps)}"
 
 
 class _Version(argparse.Action):

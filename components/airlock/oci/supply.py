@@ -172,7 +172,7 @@ def mirror_images(
     progress: Callable[[int], None] | None = None,
     on_done: Callable[[CopyReport], None] | None = None,
     force: bool = False,
-    images_at_once: int = 4,
+    images_at_once: int = 8,
 ) -> list[CopyReport]:
     """Copy each pair (``images_at_once`` in parallel); reports come back in ``pairs`` order.
 
