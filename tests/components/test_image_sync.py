@@ -119,3 +119,18 @@ def test_without_the_section_there_is_no_image_sync(recordings):
         assert not _objects(recordings[stack], "kubernetes:batch/v1:CronJob")
         assert "imageSync" not in recordings[stack].outputs
     assert Path(PROJECT_DIR / "Pulumi.staging.yaml").read_text().count("airlock:imageSync") == 1
+
+
+def test_the_registry_network_policy_admits_the_sync_pods_of_its_namespace(recordings):
+    (policy,) = [
+        r.inputs
+        for r in recordings["staging"].resources
+        if r.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+    ]
+    (cron,) = _objects(recordings["staging"], "kubernetes:batch/v1:CronJob")
+    assert cron["metadata"]["namespace"] == policy["metadata"]["namespace"]
+    peers = policy["spec"]["ingress"][0]["from"]
+    labels = cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    (peer,) = [peer for peer in peers if "podSelector" in peer]
+    assert "namespaceSelector" not in peer  # the registry's own namespace only
+    assert peer["podSelector"]["matchLabels"].items() <= labels.items()

@@ -1115,6 +1115,15 @@ CASES: list[tuple[str, Callable[[Values, set[str]], None], str, str]] = [
         "is not declared under airlock:namespaces",
     ),
     (
+        "image-sync-outside-the-registry-network-policy",
+        both(
+            in_cluster(networkPolicy={"enabled": True, "allowCidrs": ["10.0.0.0/16"]}),
+            set_key("airlock:imageSync", {"namespace": "apps"}),
+        ),
+        "airlock:imageSync.namespace",
+        "the registry's NetworkPolicy admits the sync pods only in its own namespace",
+    ),
+    (
         "image-sync-schedule-not-cron",
         set_key("airlock:imageSync", {"namespace": "airlock-system", "schedule": "every night"}),
         "airlock:imageSync.schedule",

@@ -8,6 +8,7 @@ from typing import ClassVar
 from ..consumers import Consumer, ObjectKey, Problem, StackFacts
 from ..images.policy import ImagePolicy
 from ..images.table import ImageRequest
+from ..registry.settings import RegistrySettings
 from .images import CATALOG, image_requests
 from .settings import ImageSyncSettings
 from .spec import TYPE_TOKEN, object_keys
@@ -38,16 +39,34 @@ class ImageSyncConsumer(Consumer[ImageSyncSettings]):
         return image_requests(settings, sync_targets(facts.policy))
 
     def problems(self, settings: ImageSyncSettings, facts: StackFacts) -> list[Problem]:
-        if settings.namespace in facts.namespaces:
-            return []
-        return [
-            Problem(
-                ("namespace",),
-                settings.namespace,
-                "is not declared under airlock:namespaces: nothing creates it",
-                f"add it: airlock:namespaces.{settings.namespace}: {{}} (or create: false if it exists)",
-            )
-        ]
+        if settings.namespace not in facts.namespaces:
+            return [
+                Problem(
+                    ("namespace",),
+                    settings.namespace,
+                    "is not declared under airlock:namespaces: nothing creates it",
+                    f"add it: airlock:namespaces.{settings.namespace}: {{}} (or create: false if it exists)",
+                )
+            ]
+        registry = facts.sections.get("registry")
+        if (
+            isinstance(registry, RegistrySettings)
+            and registry.mode == "in-cluster"
+            and registry.network_policy.enabled
+            and settings.namespace != registry.namespace
+            and settings.namespace not in registry.network_policy.allow_namespaces
+        ):
+            return [
+                Problem(
+                    ("namespace",),
+                    settings.namespace,
+                    f"the registry's NetworkPolicy admits the sync pods only in its own namespace "
+                    f"({registry.namespace}): these could not reach it",
+                    f"run ImageSync in {registry.namespace}, or add {settings.namespace} to "
+                    "airlock:registry.networkPolicy.allowNamespaces",
+                )
+            ]
+        return []
 
     def claims(self, settings: ImageSyncSettings, platform: str) -> dict[str, list[ObjectKey]]:
         return {f"{TYPE_TOKEN} {platform}-image-sync": object_keys(settings)}

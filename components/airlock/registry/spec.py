@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..images.policy import ResolvedImage
+from ..imagesync.spec import COMPONENT_LABEL as IMAGE_SYNC_LABEL
 from ..nodes.kind import local_registry_hosting as kep1755_hosting
 from .settings import CONTAINER_PORT, CacheSpec, RegistrySettings, StorageSpec, slug
 
@@ -295,9 +296,11 @@ def service(settings: RegistrySettings, instance: Instance) -> ServiceSpecArgsDi
 
 
 def network_policy(settings: RegistrySettings) -> NetworkPolicySpecArgsDict:
-    """Ingress to every instance from the allowed namespaces and address ranges (node CIDRs)."""
+    """Ingress to every instance from the allowed namespaces and address ranges (node CIDRs),
+    and from the in-cluster mirror's pods in the registry's own namespace (ImageSync)."""
     policy = settings.network_policy
     sources: list[NetworkPolicyPeerArgsDict] = [{"ip_block": {"cidr": cidr}} for cidr in policy.allow_cidrs]
+    sources.append({"pod_selector": {"match_labels": dict(IMAGE_SYNC_LABEL)}})
     sources += [
         {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": namespace}}}
         for namespace in policy.allow_namespaces
