@@ -7,8 +7,7 @@ from __future__ import annotations
 import pulumi
 
 from ..assembly import Assembly, Composed
-from ..registry.component import PrivateRegistry
-from ..registry.settings import RegistrySettings
+from ..registry.compose import platform_registry_ca
 from .component import Crossplane, CrossplaneArgs
 from .settings import CrossplaneSettings
 
@@ -19,12 +18,7 @@ def crossplane_args(assembly: Assembly, settings: CrossplaneSettings) -> Crosspl
     """The component arguments (Platform, and the component package's Crossplane)."""
     assert assembly.image_config is not None
     config = assembly.loaded.config
-    registry_ca, registry_hosts = None, frozenset[str]()
-    found = assembly.composed.get("registry")
-    registry = found.components.get("registry") if found else None
-    registry_settings = getattr(config, "registry", None)
-    if isinstance(registry, PrivateRegistry) and isinstance(registry_settings, RegistrySettings):
-        registry_ca, registry_hosts = registry.ca_bundle, frozenset(registry_settings.served_registries())
+    registry_ca, registry_hosts = platform_registry_ca(assembly)
     return CrossplaneArgs(
         settings=settings,
         image_config=assembly.image_config,

@@ -8,8 +8,7 @@ import pulumi
 
 from ..assembly import Assembly, Composed
 from ..oci.supply import plan_mirror
-from ..registry.component import PrivateRegistry
-from ..registry.settings import RegistrySettings
+from ..registry.compose import platform_registry_ca
 from .component import ImageSync, ImageSyncArgs
 from .settings import ImageSyncSettings
 
@@ -35,17 +34,10 @@ def image_sync_args(assembly: Assembly, settings: ImageSyncSettings) -> ImageSyn
         for host, trust in policy.registries.items()
         if host in hosts and trust.ca_bundle
     }
-    found = assembly.composed.get("registry")
-    registry = found.components.get("registry") if found else None
-    registry_settings = getattr(config, "registry", None)
-    if (
-        isinstance(registry, PrivateRegistry)
-        and registry.ca_bundle is not None
-        and isinstance(registry_settings, RegistrySettings)
-    ):
-        for host in registry_settings.served_registries():
-            if host in hosts:
-                cas.setdefault(host, registry.ca_bundle)
+    registry_ca, served = platform_registry_ca(assembly)
+    if registry_ca is not None:
+        for host in sorted(served & hosts):
+            cas.setdefault(host, registry_ca)
     return ImageSyncArgs(
         settings=settings,
         pairs=pairs,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pulumi
 
 from ..assembly import Assembly, Composed
-from ..registry.component import PrivateRegistry
+from ..registry.compose import platform_registry_ca
 from .component import NodeRegistryConfig, NodeRegistryConfigArgs
 from .consumer import stack_node_plan
 from .plan import NodePlan
@@ -31,11 +31,10 @@ def nodes_args(assembly: Assembly, settings: NodesSettings, plan: NodePlan) -> N
     cas: dict[str, pulumi.Input[str]] = {
         host: trust.ca_bundle for host, trust in policy.registries.items() if trust.ca_bundle
     }
-    found = assembly.composed.get("registry")
-    registry = found.components.get("registry") if found else None
-    if isinstance(registry, PrivateRegistry) and registry.ca_bundle is not None:
+    registry_ca, _ = platform_registry_ca(assembly)
+    if registry_ca is not None:
         for host in plan.ca_sources:
-            cas.setdefault(host, registry.ca_bundle)
+            cas.setdefault(host, registry_ca)
     return NodeRegistryConfigArgs(
         settings=settings,
         plan=plan,

@@ -80,7 +80,7 @@ def _lock_path(root: Path, stack_file: Path) -> Path | None:
         text = stack_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    found = _LOCK_FILE.findall(text)
+    found: list[tuple[str, str, str]] = _LOCK_FILE.findall(text)
     if not found:
         return None if "lockFile" in text else root / "images.lock"
     if len(found) > 1:

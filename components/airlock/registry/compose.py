@@ -10,7 +10,7 @@ from ..image_config import RegistryLoginInput
 from .component import PrivateRegistry, PrivateRegistryArgs
 from .settings import RegistrySettings
 
-__all__ = ["compose", "registry_args", "summary"]
+__all__ = ["compose", "platform_registry_ca", "registry_args", "summary"]
 
 
 def summary(registry: PrivateRegistry, settings: RegistrySettings) -> pulumi.Output[dict[str, object]]:
@@ -24,6 +24,17 @@ def summary(registry: PrivateRegistry, settings: RegistrySettings) -> pulumi.Out
         caches=registry.caches,
         insecure=settings.plain_http,
     ).apply(lambda values: dict(values))
+
+
+def platform_registry_ca(assembly: Assembly) -> tuple[pulumi.Output[str] | None, frozenset[str]]:
+    """The platform registry's CA (generated at deploy time; None without one) and the hosts it
+    serves, for the consumers that must trust it (Crossplane, the nodes, ImageSync)."""
+    found = assembly.composed.get("registry")
+    registry = found.components.get("registry") if found else None
+    settings = getattr(assembly.loaded.config, "registry", None)
+    if isinstance(registry, PrivateRegistry) and isinstance(settings, RegistrySettings):
+        return registry.ca_bundle, frozenset(settings.served_registries())
+    return None, frozenset()
 
 
 def registry_args(assembly: Assembly, settings: RegistrySettings) -> PrivateRegistryArgs:
