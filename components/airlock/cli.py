@@ -330,17 +330,18 @@ def cmd_images_mirror(args: argparse.Namespace) -> int:
 
         root, loaded = _stack(args, ignore_lock=True)
         policy = loaded.config.effective_policy()
+        lock_file = root / loaded.config.lock_file
         try:
             pairs = plan_mirror(
                 loaded.table.entries,
-                Lockfile.load(root / loaded.config.lock_file),
+                Lockfile.load(lock_file),
                 pin=policy.pin,
                 pull_through=loaded.config.pull_through_prefixes(),
                 platforms=args.platform,
             )
         except MirrorError as error:
             raise CliError(str(error)) from None
-        listed = mirrorlist.MirrorList.of(pairs, policy.registries)
+        listed = mirrorlist.MirrorList.of(pairs, policy.registries, lock_file)
         if key:
             mirrorlist.store(root, args.stack, key, listed)
     pairs = listed.pairs
@@ -674,16 +675,13 @@ def _add_copy_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _code_version() -> str:
-    """The installed version and when the code that decides a mirror list last changed (an
-    editable checkout changes without a new version)."""
+    """The installed version, and when any of airlock's code last changed (an editable checkout
+    changes without a new version): part of a kept mirror list's key."""
     from importlib.metadata import version
 
     package = Path(__file__).resolve().parent
-    stamps = [
-        str((package / name).stat().st_mtime_ns)
-        for name in ("config.py", "oci/supply.py", "images/policy.py", "images/table.py", "consumers.py")
-    ]
-    return f"{version('airlock')}:{':'.join(stamps)}"
+    stamps = [entry.stat().st_mtime_ns for entry in package.rglob("*.py")]
+    return f"{version('airlock')}:{len(stamps)}:{max(stamps)}"
 
 
 class _Version(argparse.Action):

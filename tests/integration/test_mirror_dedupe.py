@@ -135,3 +135,33 @@ def test_the_layout_helper_shares_the_base(tmp_path: Path) -> None:
     two = build_layout(tmp_path / "b", platforms=PLATFORMS, shared_layers=(base,))
     assert one.shared_bytes == two.shared_bytes == len(base)
     assert one.index_digest != two.index_digest
+
+
+def test_a_lock_rolled_back_moves_the_tag_back(stack_images, test_ca):
+    """The destination tag must point at the pinned digest, even when the destination still
+    holds that digest from before (a lock moved forward, then back)."""
+    source, destination, layouts = stack_images
+    first, second = list(layouts.items())[:2]
+    target = parse(f"{destination.endpoint}/mirror/app:1.0")
+    with client_for(test_ca, source, destination) as client:
+        for repository, layout in (first, second, first):
+            pinned = parse(f"{source.endpoint}/{repository}:1.0@{layout.index_digest}")
+            report = mirror_images(client, [(pinned, target)])[0]
+            assert not report.present
+            assert client.head_manifest(target, "1.0") == layout.index_digest
+
+
+def test_adding_an_image_mounts_what_the_present_images_hold(stack_images, test_ca):
+    """The everyday case: a stack gains one image whose base its other images already brought.
+    Only the new image's own blobs go up; the base is mounted from a repository already there."""
+    source, destination, layouts = stack_images
+    pairs = _pairs(source, destination, layouts, pinned=True)
+    with client_for(test_ca, source, destination) as client:
+        mirror_images(client, pairs[:-1])
+        before = client.bytes_uploaded
+        reports = mirror_images(client, pairs)
+        (added,) = [report for report in reports if not report.present]
+        new_layout = list(layouts.values())[-1]
+        assert client.bytes_uploaded - before == new_layout.blob_bytes
+        assert added.mounted == 1 and added.bytes_uploaded == new_layout.blob_bytes
+        assert client.get_manifest(pairs[-1][1]).digest == new_layout.index_digest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
 
 import pytest
 from hypothesis import given
@@ -49,12 +50,16 @@ def test_a_group_per_final_parent_with_digests_for_pinned_sources():
     targets = {group.target: group.config for group in shard.groups}
     assert targets == {
         "registry.example.com/mirror/docker.io/library": {
-            "docker.io": {"images": {"library/app": [DIGEST], "library/base": ["2"]}, "tls-verify": True}
+            "docker.io": {"images": {"library/base": ["2"]}, "tls-verify": True}
         },
         "registry.example.com/mirror/ghcr.io/org": {
             "ghcr.io": {"images": {"org/tool": ["3"]}, "tls-verify": False}
         },
     }
+    # the pinned one is copied by its digest to its final tag
+    assert [(copy.source, copy.destination) for copy in shard.copies] == [
+        (f"docker.io/library/app@{DIGEST}", "registry.example.com/mirror/docker.io/library/app:1.0")
+    ]
     lines = [
         shlex.split(line.removesuffix(" || failed=1"))
         for line in shard.script(
@@ -62,12 +67,16 @@ def test_a_group_per_final_parent_with_digests_for_pinned_sources():
         ).splitlines()
         if line.startswith("skopeo")
     ]
-    assert len(lines) == 2
+    assert len(lines) == 3
     for command in lines:
-        assert command[:5] == ["skopeo", "sync", "--all", "--preserve-digests", "--keep-going"]
+        assert command[1:4] in (
+            ["sync", "--all", "--preserve-digests"],
+            ["copy", "--all", "--preserve-digests"],
+        )
         assert command[command.index("--dest-cert-dir") + 1] == "/certs/registry.example.com"
         assert command[command.index("--authfile") + 1] == "/auth/config.json"
-        assert command[-2].startswith("/cfg/shard-0-") and command[-1] in targets
+        if command[1] == "sync":
+            assert command[-2].startswith("/cfg/shard-0-") and command[-1] in targets
 
 
 def test_a_renamed_image_is_copied_to_its_final_tag():
@@ -86,10 +95,23 @@ def test_a_renamed_image_is_copied_to_its_final_tag():
     ]
 
 
-def test_the_script_runs_every_group_and_fails_if_any_failed():
-    (shard,) = plan_shards(_pairs(3), shards=1, trust={}, cert_root="/c")
+def test_the_script_runs_every_group_and_fails_if_any_failed(tmp_path):
+    """The generated script with a stand-in skopeo whose first call fails: every later command
+    still runs, and the script fails."""
+    pairs = [
+        (parse("docker.io/library/a:1"), parse("r.example.com/x/a:1")),
+        (parse("docker.io/library/b:1"), parse("r.example.com/y/b:1")),
+        (parse(f"docker.io/library/c:1@{DIGEST}"), parse("r.example.com/y/c:1")),
+    ]
+    (shard,) = plan_shards(pairs, shards=1, trust={}, cert_root="/c")
     script = shard.script(config_dir="/cfg", cert_root="/c", authfile="/a", trust={})
-    assert "set -e" not in script and script.rstrip().endswith('exit "$failed"')
+    calls = tmp_path / "calls"
+    fake = tmp_path / "skopeo"
+    fake.write_text(f'#!/bin/sh\necho "$1" >> {calls}\n[ "$(wc -l < {calls})" -gt 1 ]\n')
+    fake.chmod(0o755)
+    result = subprocess.run(["sh", "-c", script], env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, check=False)
+    assert result.returncode == 1
+    assert calls.read_text().split() == ["sync", "sync", "copy"]
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,13 @@ class ImageSyncSettings(StrictModel):
         "25 images, at most 20.",
     )
     suspend: bool = Field(False, description="Suspend the schedule (a Job can still be created from it).")
-    backoff_limit: int = Field(2, ge=0, le=10, description="Retries of a failed sync pod.")
+    backoff_limit: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Retries of each shard's failed pod (backoffLimitPerIndex: one shard's "
+        "failures never fail the others).",
+    )
     active_deadline_seconds: int = Field(
         3600, ge=60, le=86400, description="A sync Job running longer is stopped."
     )

@@ -163,7 +163,9 @@ def cron_job_spec(
                 "completionMode": "Indexed",
                 "completions": shards,
                 "parallelism": shards,
-                "backoffLimit": settings.backoff_limit,
+                # per index: one shard's failures never fail the other shards (beta and on by
+                # default since Kubernetes 1.29, GA in 1.33)
+                "backoffLimitPerIndex": settings.backoff_limit,
                 "activeDeadlineSeconds": settings.active_deadline_seconds,
                 "ttlSecondsAfterFinished": settings.ttl_seconds_after_finished,
                 "template": {

@@ -33,7 +33,7 @@ from typing import Any
 from ..images.reference import ImageReference
 from .client import Manifest, RegistryClient, RegistryError
 
-__all__ = ["BlobLedger", "CopyReport", "copy_image", "filter_platforms"]
+__all__ = ["BlobLedger", "CopyReport", "copy_image", "filter_platforms", "learn_blobs"]
 
 
 @dataclass
@@ -89,6 +89,19 @@ class BlobLedger:
             self._uploads.pop((registry, digest)).set()
 
 
+def learn_blobs(client: RegistryClient, image: ImageReference, ledger: BlobLedger) -> None:
+    """Record in ``ledger`` every blob ``image`` (already in its registry) holds: a later copy
+    mounts them from its repository. Best effort: an image that cannot be read teaches nothing."""
+    try:
+        top = client.get_manifest(image)
+        manifests = [client.get_manifest(image, child["digest"]) for child in top.children()] or [top]
+    except RegistryError:
+        return
+    for manifest in manifests:
+        for blob in manifest.blobs():
+            ledger.record(image.domain, str(blob["digest"]), image.path)
+
+
 def filter_platforms(index: Manifest, platforms: list[str]) -> Manifest:
     """An index with only ``platforms`` (a new manifest, hence a new digest)."""
     import hashlib
@@ -122,16 +135,20 @@ def copy_image(
     ledger: BlobLedger | None = None,
 ) -> CopyReport:
     ledger = ledger or BlobLedger()
-    pinned = source.digest and destination.tag and not platforms and not force
-    # Pinned by the lock: the destination tag alone tells whether the copy is done.
-    if pinned and client.head_manifest(destination, str(destination.tag)) == source.digest:
-        return CopyReport(str(source), str(destination), str(source.digest), present=True)
+    tagged = destination.tag is not None and not force
+    at_tag: str | None = None
+    looked_up = False
+    if tagged and source.digest and not platforms:
+        # Pinned by the lock: the destination tag alone tells whether the copy is done.
+        at_tag, looked_up = client.head_manifest(destination, str(destination.tag)), True
+        if at_tag == source.digest:
+            return CopyReport(str(source), str(destination), str(source.digest), present=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        # The destination tag is read while the source manifest is fetched: one round trip
-        # decides a re-copy.
+        # Otherwise the destination tag is read while the source manifest is fetched: one round
+        # trip decides a re-copy.
         current = (
-            pool.submit(client.head_manifest, destination, destination.tag)
-            if destination.tag and not force and not source.digest
+            pool.submit(client.head_manifest, destination, str(destination.tag))
+            if tagged and not looked_up
             else None
         )
         top = client.get_manifest(source)
@@ -141,7 +158,11 @@ def copy_image(
             top = filter_platforms(top, platforms)
         report = CopyReport(str(source), str(destination), top.digest, platforms=sorted(top.platforms()))
         if not force:
-            present = current.result() if current else client.head_manifest(destination, top.digest)
+            # the tag must point at the digest (a lock rolled back re-tags an older digest);
+            # a destination without a tag needs only the digest
+            if current is not None:
+                at_tag = current.result()
+            present = at_tag if tagged else client.head_manifest(destination, top.digest)
             if present == top.digest:
                 report.present = True
                 return report
@@ -202,7 +223,11 @@ def _transfer(
         if holder == destination.path:
             return "skipped", size
         if holder is not None:
-            if client.mount_blob(destination, destination.with_path(holder), digest):
+            try:
+                mounted = client.mount_blob(destination, destination.with_path(holder), digest)
+            except RegistryError:
+                mounted = False  # an unexpected answer to the mount: upload instead
+            if mounted:
                 ledger.record(registry, digest, destination.path)
                 return "mounted", 0
             break  # the registry refused the mount: upload it

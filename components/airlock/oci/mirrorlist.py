@@ -1,8 +1,8 @@
 """A stack's mirror list, kept between runs of ``airlock images mirror`` (no pydantic import).
 
 The list (``supply.plan_mirror``: each source pinned by the lock, its destination) and the
-policy's registry trust depend only on the project file, the stack file, the lockfile, the
-``--platform`` choice and airlock's version. Loading and validating a stack costs most of a
+policy's registry trust depend only on the project file, the stack file, the lockfile they
+name, the ``--platform`` choice and airlock's code. Loading and validating a stack costs most of a
 re-mirror of a stack whose images are all present (about 0.3 s of 0.5 s here), so the list is
 kept in the user's cache directory under a key hashed from exactly those inputs: any change to
 one of them recomputes it, and a cached list is never used for other inputs.
@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,12 +43,17 @@ class CachedPolicy:
 class MirrorList:
     pairs: list[tuple[ImageReference, ImageReference]]
     policy: CachedPolicy
+    lock_file: Path | None = None
+    """The lockfile the stack names (as the loader resolved it); its content is part of the key."""
 
     def to_json(self, key: str) -> str:
+        lock = str(self.lock_file) if self.lock_file else None
         return json.dumps(
             {
                 "format": FORMAT,
                 "key": key,
+                "lockFile": lock,
+                "lockDigest": _file_digest(self.lock_file) if self.lock_file else None,
                 "pairs": [[str(source), str(destination)] for source, destination in self.pairs],
                 "registries": {
                     host: {"caBundle": trust.ca_bundle, "insecure": trust.insecure}
@@ -59,52 +63,34 @@ class MirrorList:
         )
 
     @classmethod
-    def of(cls, pairs: Sequence[tuple[ImageReference, ImageReference]], registries: Any) -> MirrorList:
+    def of(
+        cls, pairs: Sequence[tuple[ImageReference, ImageReference]], registries: Any, lock_file: Path
+    ) -> MirrorList:
         """From a completed policy's ``registries`` (``RegistryTrust`` objects)."""
         trust = {
             host: CachedTrust(entry.ca_bundle, bool(entry.insecure)) for host, entry in registries.items()
         }
-        return cls(list(pairs), CachedPolicy(trust))
-
-
-_LOCK_FILE = re.compile(
-    r"""^[ \t]+airlock:lockFile:[ \t]*(?:"([^"\n]+)"|'([^'\n]+)'|([^\s#'"]+))[ \t]*(?:#.*)?$""",
-    re.M,
-)
-
-
-def _lock_path(root: Path, stack_file: Path) -> Path | None:
-    """The lockfile the stack names (``airlock:lockFile``, one line in block style) or the
-    default; None when the stack file names it in a way this does not read (then no cache)."""
-    try:
-        text = stack_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    found: list[tuple[str, str, str]] = _LOCK_FILE.findall(text)
-    if not found:
-        return None if "lockFile" in text else root / "images.lock"
-    if len(found) > 1:
-        return None
-    return root / next(part for part in found[0] if part)
+        return cls(list(pairs), CachedPolicy(trust), lock_file)
 
 
 def cache_key(root: Path, stack: str, *, platforms: Iterable[str], version: str) -> str | None:
-    """The hash of every input the list depends on; None when one cannot be read (then the
-    list is computed, and the loader reports the problem)."""
-    stack_file = root / f"Pulumi.{stack}.yaml"
-    lock = _lock_path(root, stack_file)
-    if lock is None:
-        return None
+    """The hash of the project and stack files, ``--platform`` and the code: the key a list is
+    kept under (the lockfile those files name is checked when the list is read). None when a
+    file cannot be read (then the list is computed, and the loader reports the problem)."""
     digest = hashlib.sha256(f"{FORMAT}\0{version}\0{stack}\0{' '.join(sorted(platforms))}\0".encode())
-    for path in (root / "Pulumi.yaml", stack_file, lock):
+    for path in (root / "Pulumi.yaml", root / f"Pulumi.{stack}.yaml"):
         try:
-            content = path.read_bytes()
-        except FileNotFoundError:
-            content = b"\0missing"
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:
             return None
-        digest.update(hashlib.sha256(content).digest())
     return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _path(root: Path, stack: str) -> Path:
@@ -119,6 +105,9 @@ def load(root: Path, stack: str, key: str) -> MirrorList | None:
         data = json.loads(_path(root, stack).read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("key") != key:
             return None
+        lock = Path(data["lockFile"]) if data.get("lockFile") else None
+        if lock is None or _file_digest(lock) != data.get("lockDigest"):
+            return None  # the lockfile changed (or went away) since
         pairs = [(parse(source), parse(destination)) for source, destination in data["pairs"]]
         trust = {
             host: CachedTrust(entry.get("caBundle"), bool(entry.get("insecure")))
@@ -126,7 +115,7 @@ def load(root: Path, stack: str, key: str) -> MirrorList | None:
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return MirrorList(pairs, CachedPolicy(trust))
+    return MirrorList(pairs, CachedPolicy(trust), lock)
 
 
 def store(root: Path, stack: str, key: str, mirror_list: MirrorList) -> None:

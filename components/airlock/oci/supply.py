@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from ..images.lock import LockEntry, Lockfile, is_placeholder
 from ..images.reference import ImageReference
 from .client import RegistryClient, RegistryError
-from .copy import BlobLedger, CopyReport, copy_image
+from .copy import BlobLedger, CopyReport, copy_image, learn_blobs
 
 if TYPE_CHECKING:  # the table needs pydantic; the lock, mirror and verify paths do not
     from ..images.table import TableEntry
@@ -176,14 +176,25 @@ def mirror_images(
 ) -> list[CopyReport]:
     """Copy each pair (``images_at_once`` in parallel); reports come back in ``pairs`` order.
 
-    Every pair is attempted; the first failure in ``pairs`` order is raised once the others
-    have ended. What was copied stays copied, and a re-run skips it."""
-
+    First every pinned image is checked with one HEAD of its destination tag; when some are
+    missing, the manifests of the present ones on the same registries are read so that the
+    blobs they hold are mounted, not uploaded again (the ledger knows the repositories the
+    plan already filled). Every pair is attempted; the first failure in ``pairs`` order is
+    raised once the others have ended. What was copied stays copied, and a re-run skips it."""
     ledger = BlobLedger()  # a blob the images share goes up once, then is mounted
+    pair_list = list(pairs)
 
-    def one(pair: tuple[ImageReference, ImageReference]) -> CopyReport:
+    def present(pair: tuple[ImageReference, ImageReference]) -> CopyReport | None:
         source, destination = pair
-        report = copy_image(
+        if force or platforms or not source.digest or not destination.tag:
+            return None
+        if client.head_manifest(destination, destination.tag) != source.digest:
+            return None
+        return CopyReport(str(source), str(destination), source.digest, present=True)
+
+    def one(pair: tuple[ImageReference, ImageReference], done: CopyReport | None) -> CopyReport:
+        source, destination = pair
+        report = done or copy_image(
             client, source, destination, platforms=platforms, progress=progress, force=force, ledger=ledger
         )
         if on_done:
@@ -191,7 +202,18 @@ def mirror_images(
         return report
 
     with ThreadPoolExecutor(max_workers=images_at_once) as pool:
-        return list(pool.map(one, pairs))
+        found = list(pool.map(present, pair_list))
+        missing = {
+            destination.domain for (_, destination), done in zip(pair_list, found, strict=True) if not done
+        }
+        known = [destination for (_, destination), done in zip(pair_list, found, strict=True) if done]
+        list(
+            pool.map(
+                lambda destination: learn_blobs(client, destination, ledger),
+                [d for d in known if d.domain in missing],
+            )
+        )
+        return list(pool.map(one, pair_list, found))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ repository's parent: images are grouped by that parent, one sync configuration a
 expects it. An image whose final name ends differently from its source (an override that
 renames it) is copied with ``skopeo copy`` instead.
 
-A source pinned by a digest is synced by that digest (the content the lock recorded, never a
-tag that moved since); an unpinned one by its tag. ``--all`` copies every platform and
-``--preserve-digests`` keeps the index digest (skopeo refuses rather than rewrite it).
+A source pinned by a digest is copied by that digest to its final tag (``skopeo copy``, as
+``airlock images mirror`` does: the content the lock recorded, never a tag that moved since;
+``skopeo sync`` given a digest would push it without the tag pods and ``verify`` read); an
+unpinned one is synced by its tag. ``--all`` copies every platform and ``--preserve-digests``
+keeps the index digest (skopeo refuses rather than rewrite it).
 
 Shards are balanced by the number of images (sizes differ by one at most); an Indexed Job's
 pod runs the script of its ``JOB_COMPLETION_INDEX``.
@@ -190,8 +192,10 @@ def plan_shards(
     result = [Shard(index) for index in range(count)]
     for position, (source, destination) in enumerate(ordered):
         shard = result[position % count]
-        if source.path.rsplit("/", 1)[-1] != destination.path.rsplit("/", 1)[-1]:
-            # what `airlock images mirror` pushes: the pinned source under the final tag
+        renamed = source.path.rsplit("/", 1)[-1] != destination.path.rsplit("/", 1)[-1]
+        if renamed or (source.digest and destination.tag):
+            # what `airlock images mirror` pushes: the pinned source under the final tag (skopeo
+            # sync would push a digest without its tag)
             pinned = f"{source.name}@{source.digest}" if source.digest else str(source)
             shard.copies.append(Copy(pinned, str(destination)))
             continue

@@ -545,7 +545,7 @@ class ImageSyncSettings(TypedDict, total=False):
     suspend: pulumi.Input[bool]
     """Suspend the schedule (a Job can still be created from it). Default: false."""
     backoff_limit: pulumi.Input[int]
-    """Retries of a failed sync pod. Default: ``2``."""
+    """Retries of each shard's failed pod (backoffLimitPerIndex: one shard's failures never fail the others). Default: ``2``."""
     active_deadline_seconds: pulumi.Input[int]
     """A sync Job running longer is stopped. Default: ``3600``."""
     ttl_seconds_after_finished: pulumi.Input[int]
