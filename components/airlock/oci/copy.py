@@ -2,8 +2,9 @@
 
 Order matters (registry-facts): blobs first, then child manifests by digest, then the top
 manifest by tag. A blob the destination repository already has is skipped after one HEAD; a
-blob another repository of the destination registry holds — one this run filled, or the
-source's own repository when both are on one registry — is mounted
+blob another repository of the destination registry holds — one this run filled, one an image
+already there holds (``learn_blobs``), or the source's own repository when both are on one
+registry — is mounted
 (``POST …/blobs/uploads/?mount=&from=``), never uploaded again, with an upload when the
 registry refuses the mount. A :class:`BlobLedger` shared by every copy of a run knows which
 repository holds what and which uploads are under way: a blob several images share is uploaded
@@ -33,7 +34,15 @@ from typing import Any
 from ..images.reference import ImageReference
 from .client import Manifest, RegistryClient, RegistryError
 
-__all__ = ["BlobLedger", "CopyReport", "copy_image", "filter_platforms", "learn_blobs"]
+__all__ = [
+    "BlobLedger",
+    "CopyReport",
+    "TagCheck",
+    "check_pinned_tag",
+    "copy_image",
+    "filter_platforms",
+    "learn_blobs",
+]
 
 
 @dataclass
@@ -102,6 +111,32 @@ def learn_blobs(client: RegistryClient, image: ImageReference, ledger: BlobLedge
             ledger.record(image.domain, str(blob["digest"]), image.path)
 
 
+@dataclass(frozen=True)
+class TagCheck:
+    looked_up: bool
+    """Whether the destination tag was read (a pinned source, every platform, not forced)."""
+    at_tag: str | None = None
+    """The digest it points at (None: absent)."""
+    present: bool = False
+    """The tag already points at the pinned digest: the copy is done."""
+
+
+def check_pinned_tag(
+    client: RegistryClient,
+    source: ImageReference,
+    destination: ImageReference,
+    *,
+    platforms: list[str] | None = None,
+    force: bool = False,
+) -> TagCheck:
+    """For a source pinned by the lock, one HEAD of the destination tag decides whether the
+    copy is done (the source is not read at all)."""
+    if destination.tag is None or force or platforms or not source.digest:
+        return TagCheck(looked_up=False)
+    at_tag = client.head_manifest(destination, destination.tag)
+    return TagCheck(True, at_tag, at_tag == source.digest)
+
+
 def filter_platforms(index: Manifest, platforms: list[str]) -> Manifest:
     """An index with only ``platforms`` (a new manifest, hence a new digest)."""
     import hashlib
@@ -133,16 +168,15 @@ def copy_image(
     progress: Callable[[int], None] | None = None,
     force: bool = False,
     ledger: BlobLedger | None = None,
+    tag_check: TagCheck | None = None,
 ) -> CopyReport:
+    """``tag_check``: :func:`check_pinned_tag`'s answer, when the caller already asked."""
     ledger = ledger or BlobLedger()
     tagged = destination.tag is not None and not force
-    at_tag: str | None = None
-    looked_up = False
-    if tagged and source.digest and not platforms:
-        # Pinned by the lock: the destination tag alone tells whether the copy is done.
-        at_tag, looked_up = client.head_manifest(destination, str(destination.tag)), True
-        if at_tag == source.digest:
-            return CopyReport(str(source), str(destination), str(source.digest), present=True)
+    checked = tag_check or check_pinned_tag(client, source, destination, platforms=platforms, force=force)
+    if checked.present:
+        return CopyReport(str(source), str(destination), str(source.digest), present=True)
+    at_tag, looked_up = checked.at_tag, checked.looked_up
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # Otherwise the destination tag is read while the source manifest is fetched: one round
         # trip decides a re-copy.

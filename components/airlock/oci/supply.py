@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from ..images.lock import LockEntry, Lockfile, is_placeholder
 from ..images.reference import ImageReference
 from .client import RegistryClient, RegistryError
-from .copy import BlobLedger, CopyReport, copy_image, learn_blobs
+from .copy import BlobLedger, CopyReport, TagCheck, check_pinned_tag, copy_image, learn_blobs
 
 if TYPE_CHECKING:  # the table needs pydantic; the lock, mirror and verify paths do not
     from ..images.table import TableEntry
@@ -184,36 +184,37 @@ def mirror_images(
     ledger = BlobLedger()  # a blob the images share goes up once, then is mounted
     pair_list = list(pairs)
 
-    def present(pair: tuple[ImageReference, ImageReference]) -> CopyReport | None:
-        source, destination = pair
-        if force or platforms or not source.digest or not destination.tag:
-            return None
-        if client.head_manifest(destination, destination.tag) != source.digest:
-            return None
-        return CopyReport(str(source), str(destination), source.digest, present=True)
+    def check(pair: tuple[ImageReference, ImageReference]) -> TagCheck:
+        return check_pinned_tag(client, *pair, platforms=platforms, force=force)
 
-    def one(pair: tuple[ImageReference, ImageReference], done: CopyReport | None) -> CopyReport:
+    def one(pair: tuple[ImageReference, ImageReference], checked: TagCheck) -> CopyReport:
         source, destination = pair
-        report = done or copy_image(
-            client, source, destination, platforms=platforms, progress=progress, force=force, ledger=ledger
+        report = copy_image(
+            client,
+            source,
+            destination,
+            platforms=platforms,
+            progress=progress,
+            force=force,
+            ledger=ledger,
+            tag_check=checked,
         )
         if on_done:
             on_done(report)
         return report
 
     with ThreadPoolExecutor(max_workers=images_at_once) as pool:
-        found = list(pool.map(present, pair_list))
+        checks = list(pool.map(check, pair_list))
         missing = {
-            destination.domain for (_, destination), done in zip(pair_list, found, strict=True) if not done
+            destination.domain for (_, destination), c in zip(pair_list, checks, strict=True) if not c.present
         }
-        known = [destination for (_, destination), done in zip(pair_list, found, strict=True) if done]
+        present = [destination for (_, destination), c in zip(pair_list, checks, strict=True) if c.present]
         list(
             pool.map(
-                lambda destination: learn_blobs(client, destination, ledger),
-                [d for d in known if d.domain in missing],
+                lambda image: learn_blobs(client, image, ledger), [d for d in present if d.domain in missing]
             )
         )
-        return list(pool.map(one, pair_list, found))
+        return list(pool.map(one, pair_list, checks))
 
 
 @dataclass(frozen=True)
